@@ -1,0 +1,6 @@
+"""Local development and the quick start (`make run`)."""
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = env_bool("DEBUG", True)
