@@ -5,4 +5,7 @@ These seed django-celery-beat once; afterwards ops edit them in the admin
 
 SCHEDULES: dict[str, dict[str, str]] = {
     "job_runs_prune": {"minute": "30", "hour": "3"},
+    "order_review_deadline": {"minute": "*/5"},
+    "webhooks_deliver_due": {"minute": "*"},
+    "idempotency_keys_prune": {"minute": "15", "hour": "4"},
 }

@@ -1,0 +1,73 @@
+"""Idempotent POSTs (SPEC §9): the same key and body replay the stored reply,
+another body answers 422, a twin still running answers 409.
+
+The key row is inserted in the same transaction as the order. A concurrent
+twin's INSERT therefore waits on the unique index until the first request
+commits, then replays its reply; if it waits longer than
+IDEMPOTENCY_WAIT_SECONDS it answers 409."""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from rest_framework.response import Response
+
+from core.errors import DomainError
+from sales.enums import OrderErrorCode
+from sales.models import Channel, IdempotencyKey
+
+
+def request_fingerprint(data) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _in_progress() -> DomainError:
+    return DomainError("a request with this Idempotency-Key is still being processed",
+                       code=OrderErrorCode.REQUEST_IN_PROGRESS, status_code=409)
+
+
+def _replay(existing: IdempotencyKey, fingerprint: str) -> Response:
+    if existing.request_hash != fingerprint:
+        raise DomainError("this Idempotency-Key was used with a different body",
+                          code=OrderErrorCode.IDEMPOTENCY_KEY_REUSED, status_code=422,
+                          fields={"Idempotency-Key": ["already used with another body"]})
+    return Response(existing.response_body, status=existing.response_status)
+
+
+def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[dict, int]]
+               ) -> Response:
+    fingerprint = request_fingerprint(data)
+    existing = IdempotencyKey.objects.filter(channel=channel, key=key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    wait_ms = int(getattr(settings, "IDEMPOTENCY_WAIT_SECONDS", 10) * 1000)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {wait_ms}")
+            try:
+                with transaction.atomic():
+                    row = IdempotencyKey.objects.create(
+                        channel=channel, key=key, request_hash=fingerprint,
+                        response_status=0, response_body={})
+            except IntegrityError:
+                row = None
+            if row is not None:
+                body, status = handler()
+                row.response_status, row.response_body = status, body
+                row.save(update_fields=["response_status", "response_body"])
+                return Response(body, status=status)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+            raise _in_progress() from exc
+        raise
+    # The twin committed first: replay its reply.
+    existing = IdempotencyKey.objects.filter(channel=channel, key=key).first()
+    if existing is None:  # it rolled back; the client may simply retry
+        raise _in_progress()
+    return _replay(existing, fingerprint)

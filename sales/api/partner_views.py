@@ -1,0 +1,138 @@
+"""Partner REST API (SPEC §9). Parse, check, call a service, serialise."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import DomainError
+from sales import selectors
+from sales.api.auth import IsPartner, PartnerApiKeyAuthentication
+from sales.api.idempotency import idempotent
+from sales.api.serializers import (
+    CancelIn,
+    OrderIn,
+    OrderOut,
+    StockOut,
+    TrackingOut,
+)
+from sales.enums import OrderErrorCode, OrderStatus
+from sales.services import LineInput, OrderInput, order_cancel, order_create
+
+
+class PartnerView:
+    authentication_classes = [PartnerApiKeyAuthentication]
+    permission_classes = [IsPartner]
+
+    @property
+    def channel(self):
+        return self.request.user.channel
+
+    def get_order(self, number: str):
+        return get_object_or_404(selectors.orders_for_channel(channel=self.channel),
+                                 number=number)
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+
+def _order_input(data: dict) -> OrderInput:
+    address, window = data["shipping_address"], data["delivery_window"]
+    return OrderInput(
+        external_id=data["external_id"],
+        customer_name=data["customer"]["name"], customer_phone=data["customer"]["phone"],
+        customer_email=data["customer"]["email"],
+        lines=[LineInput(sku=line["sku_obj"], quantity=line["quantity"],
+                         unit_price=line["unit_price"]) for line in data["lines"]],
+        province=address["province"], city=address["city"], district=address["district"],
+        line1=address["line1"], lat=address["lat"], lng=address["lng"],
+        fulfilment=data["fulfilment"], paid_amount=data["paid_amount"],
+        window_start=window["start"] if window else None,
+        window_end=window["end"] if window else None,
+        note=data["note"], priority=data["priority"],
+    )
+
+
+class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
+    serializer_class = OrderOut
+    filterset_class = OrderFilter
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return selectors.orders_for_channel(channel=self.channel)
+
+    @extend_schema(
+        request=OrderIn, responses={201: OrderOut, 200: OrderOut},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR,
+                                     OpenApiParameter.HEADER, required=True)])
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 255:
+            raise DomainError(str(_("Send an Idempotency-Key header (at most 255 characters).")),
+                              code=OrderErrorCode.IDEMPOTENCY_KEY_REQUIRED, status_code=400,
+                              fields={"Idempotency-Key": [str(_("This header is required."))]})
+        serializer = OrderIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        channel = self.channel
+
+        def handler():
+            order, created = order_create(channel=channel,
+                                          data=_order_input(serializer.validated_data),
+                                          actor_label=request.user.username)
+            order = selectors.orders_for_channel(channel=channel).get(pk=order.pk) \
+                if not created else order
+            return (OrderOut(order).data,
+                    status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+        return idempotent(channel=channel, key=key, data=request.data, handler=handler)
+
+
+class PartnerOrderDetail(PartnerView, APIView):
+    @extend_schema(responses=OrderOut)
+    def get(self, request, number: str):
+        return Response(OrderOut(self.get_order(number)).data)
+
+
+class PartnerOrderTracking(PartnerView, APIView):
+    @extend_schema(responses=TrackingOut)
+    def get(self, request, number: str):
+        order = self.get_order(number)
+        events = []
+        from sales.tracking import tracking_events
+
+        events = tracking_events(order=order)
+        return Response(TrackingOut({"number": order.number, "status": order.status,
+                                     "timeline": selectors.order_timeline(order=order),
+                                     "events": events}).data)
+
+
+class PartnerOrderCancel(PartnerView, APIView):
+    @extend_schema(request=CancelIn, responses=OrderOut)
+    def post(self, request, number: str):
+        order = self.get_order(number)
+        serializer = CancelIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_cancel(order=order, actor_label=request.user.username,
+                     reason=serializer.validated_data["reason"])
+        return Response(OrderOut(self.get_order(number)).data)
+
+
+class PartnerStock(PartnerView, generics.ListAPIView):
+    serializer_class = StockOut
+    filter_backends = []
+
+    @extend_schema(parameters=[OpenApiParameter("sku", OpenApiTypes.STR, description="SKU code")])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = selectors.channel_stock(channel=self.channel)
+        sku = self.request.query_params.get("sku")
+        return qs.filter(code=sku) if sku else qs

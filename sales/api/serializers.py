@@ -1,0 +1,131 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from core.api.fields import MoneyString, Text
+from inventory.models import Sku
+from sales.enums import Fulfilment, OrderStatus, Priority
+from sales.models import Order, OrderEvent, OrderLine
+
+MAX_LINES = 200
+MAX_QUANTITY = 9999
+
+
+class CustomerIn(serializers.Serializer):
+    name = Text(max_length=100)
+    phone = serializers.RegexField(r"^\+?[0-9][0-9\- ]{4,19}$", max_length=20,
+                                   error_messages={"invalid": _("Enter a valid phone number.")})
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+
+class LineIn(serializers.Serializer):
+    sku = Text(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = MoneyString()
+
+
+class AddressIn(serializers.Serializer):
+    province = Text(max_length=50)
+    city = Text(max_length=50)
+    district = Text(max_length=50)
+    line1 = Text(max_length=255)
+    lat = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90,
+                                   required=False, allow_null=True, default=None)
+    lng = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180,
+                                   max_value=180, required=False, allow_null=True, default=None)
+
+
+class WindowIn(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": [_("The window must end after it starts.")]})
+        return attrs
+
+
+class OrderIn(serializers.Serializer):
+    """The partner's order (SPEC §9)."""
+
+    external_id = Text(max_length=64)
+    customer = CustomerIn()
+    lines = serializers.ListField(child=LineIn(), min_length=1, max_length=MAX_LINES,
+                                  error_messages={
+                                      "max_length": _("At most %(n)d lines per order.")
+                                      % {"n": MAX_LINES}})
+    shipping_address = AddressIn()
+    fulfilment = serializers.ChoiceField(choices=Fulfilment.choices)
+    delivery_window = WindowIn(required=False, allow_null=True, default=None)
+    paid_amount = MoneyString()
+    note = Text(max_length=500, required=False, allow_blank=True, default="")
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False,
+                                       default=Priority.NORMAL)
+
+    def validate_lines(self, lines):
+        codes = {line["sku"] for line in lines}
+        skus = {sku.code: sku for sku in Sku.objects.filter(code__in=codes, is_active=True)}
+        errors = [{} if line["sku"] in skus else {"sku": [_("Unknown SKU.")]} for line in lines]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        for line in lines:
+            line["sku_obj"] = skus[line["sku"]]
+        return lines
+
+
+class OrderLineOut(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku_code")
+
+    class Meta:
+        model = OrderLine
+        fields = ["sku", "name", "quantity", "unit_price", "discount", "line_total"]
+
+
+class WindowOut(serializers.Serializer):
+    start = serializers.DateTimeField(source="window_start")
+    end = serializers.DateTimeField(source="window_end")
+
+
+class OrderOut(serializers.ModelSerializer):
+    exception_reason = serializers.SerializerMethodField()
+    lines = OrderLineOut(many=True, read_only=True)
+    delivery_window = serializers.SerializerMethodField()
+    channel = serializers.CharField(source="channel.code", read_only=True)
+
+    class Meta:
+        model = Order
+        fields = ["number", "external_id", "channel", "status", "exception_reason", "priority",
+                  "lines", "subtotal", "discount_total", "total", "paid_amount", "fulfilment",
+                  "delivery_window", "created_at", "updated_at"]
+
+    def get_exception_reason(self, order) -> str | None:
+        return order.exception_reason if order.status == OrderStatus.EXCEPTION else None
+
+    def get_delivery_window(self, order) -> dict | None:
+        if order.window_start is None:
+            return None
+        return WindowOut(order).data
+
+
+class OrderEventOut(serializers.ModelSerializer):
+    status = serializers.CharField(source="to_status")
+
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "status", "reason", "created_at"]
+
+
+class TrackingOut(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    timeline = OrderEventOut(many=True)
+    events = serializers.ListField(child=serializers.DictField())
+
+
+class CancelIn(serializers.Serializer):
+    reason = Text(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StockOut(serializers.Serializer):
+    sku = serializers.CharField(source="code")
+    name = serializers.CharField()
+    available = serializers.IntegerField()

@@ -1,0 +1,302 @@
+"""Every order write. Each public service is one transaction that locks what
+it changes, writes the order's timeline (and the audit trail for staff
+actions) and queues side effects only after commit."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import DomainError, InvalidTransition
+from core.money import ZERO, money
+from inventory.allocation import Pick
+from inventory.models import Sku
+from inventory.services import InsufficientStock, stock_consume, stock_release, stock_reserve
+from sales import selectors
+from sales.enums import (
+    ORDER_TRANSITIONS,
+    RESERVED_STATUSES,
+    ExceptionReason,
+    Fulfilment,
+    OrderErrorCode,
+    OrderStatus,
+    Priority,
+)
+from sales.locks import order_lock
+from sales.models import (
+    Channel,
+    Customer,
+    Order,
+    OrderAllocation,
+    OrderEvent,
+    OrderLine,
+    Store,
+)
+from sales.review import DUPLICATE_WINDOW_MINUTES, ReviewInput, review_order
+from sales.webhooks import webhook_enqueue
+
+REVIEW_DEADLINE = timedelta(minutes=getattr(settings, "ORDER_REVIEW_MINUTES", 30))
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: Sku
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    external_id: str
+    customer_name: str
+    customer_phone: str
+    customer_email: str
+    lines: list[LineInput]
+    province: str
+    city: str
+    district: str
+    line1: str
+    fulfilment: str
+    paid_amount: Decimal
+    lat: Decimal | None = None
+    lng: Decimal | None = None
+    window_start: object = None
+    window_end: object = None
+    note: str = ""
+    priority: str = Priority.NORMAL
+
+
+def _order_number() -> str:
+    return f"RT{timezone.localdate():%y%m%d}{secrets.token_hex(4).upper()}"
+
+
+def customer_upsert(*, name: str, phone: str, email: str = "") -> Customer:
+    """One customer per phone number across channels (SPEC §5)."""
+    customer = Customer.objects.filter(phone=phone).first()
+    if customer is not None:
+        return customer
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(name=name, phone=phone, email=email)
+    except IntegrityError:  # a concurrent order created the same customer
+        return Customer.objects.get(phone=phone)
+
+
+def _event(order: Order, *, kind: str, from_status: str = "", to_status: str = "",
+           actor=None, actor_label: str = "", reason: str = "", data: dict | None = None
+           ) -> OrderEvent:
+    return OrderEvent(order=order, kind=kind, from_status=from_status, to_status=to_status,
+                      actor=actor if getattr(actor, "pk", None) else None,
+                      actor_label=actor_label or getattr(actor, "username", ""),
+                      reason=reason[:255], data=data or {})
+
+
+def _set_status(order: Order, to_status: str, *, events: list[OrderEvent], actor=None,
+                actor_label: str = "", reason: str = "", exception_reason: str = "") -> None:
+    if to_status not in ORDER_TRANSITIONS[order.status]:
+        raise InvalidTransition(
+            f"order {order.number} cannot go from {order.status} to {to_status}",
+            code=OrderErrorCode.INVALID_TRANSITION)
+    events.append(_event(order, kind="status", from_status=order.status, to_status=to_status,
+                         actor=actor, actor_label=actor_label,
+                         reason=reason or exception_reason))
+    order.status = to_status
+    order.exception_reason = exception_reason if to_status == OrderStatus.EXCEPTION else ""
+
+
+def _review_and_reserve(order: Order, *, lines: list[OrderLine], events: list[OrderEvent],
+                        actor=None, actor_label: str = "", skip_checks: bool = False) -> None:
+    """Run the automatic checks; confirm and reserve, or flag an exception."""
+    channel_locations = selectors.channel_locations(channel=order.channel)
+    reason = None
+    if not skip_checks:
+        since = order.created_at - timedelta(minutes=DUPLICATE_WINDOW_MINUTES)
+        duplicate = (Order.objects.filter(customer_id=order.customer_id, total=order.total,
+                                          created_at__gte=since)
+                     .exclude(pk=order.pk).exclude(status=OrderStatus.CANCELLED).exists())
+        reason = review_order(ReviewInput(
+            fulfilment=order.fulfilment, total=order.total, paid_amount=order.paid_amount,
+            same_city_served=any(loc.city == order.city and loc.kind == "store"
+                                 for loc in channel_locations),
+            orders_to_address_last_hour=selectors.orders_to_address_since(
+                district=order.district, line1=order.line1,
+                since=order.created_at - timedelta(hours=1)) - 1,
+            duplicate_found=duplicate,
+        ))
+    if reason is None:
+        locations = selectors.serving_locations(
+            locations=channel_locations, fulfilment=order.fulfilment, city=order.city,
+            lat=order.lat, lng=order.lng)
+        demand: dict[int, int] = {}
+        for line in lines:
+            demand[line.sku_id] = demand.get(line.sku_id, 0) + line.quantity
+        try:
+            with transaction.atomic():
+                picks = stock_reserve(demand=demand, locations=[loc.pk for loc in locations],
+                                      order=order, reason=order.number)
+        except InsufficientStock:
+            reason = ExceptionReason.INSUFFICIENT_STOCK
+        else:
+            OrderAllocation.objects.bulk_create(
+                OrderAllocation(order=order, sku_id=p.sku_id, location_id=p.location_id,
+                                quantity=p.quantity) for p in picks)
+            if order.fulfilment == Fulfilment.PICKUP:
+                first = next((loc for loc in locations if loc.kind == "store"), None)
+                order.pickup_store = Store.objects.filter(location=first).first() if first \
+                    else None
+            _set_status(order, OrderStatus.CONFIRMED, events=events, actor=actor,
+                        actor_label=actor_label, reason="review passed")
+            return
+    _set_status(order, OrderStatus.EXCEPTION, events=events, actor=actor,
+                actor_label=actor_label, exception_reason=reason)
+
+
+def _commit(order: Order, events: list[OrderEvent], *, old_status: str,
+            fields: tuple[str, ...] = ()) -> None:
+    order.save(update_fields=["status", "exception_reason", "updated_at", *fields])
+    OrderEvent.objects.bulk_create(events)
+    if order.status != old_status:
+        webhook_enqueue(order=order, event="order.status_changed")
+
+
+def order_create(*, channel: Channel, data: OrderInput, actor_label: str = ""
+                 ) -> tuple[Order, bool]:
+    """Take an order in: de-duplicate by external id, review, reserve.
+
+    Returns (order, created). A second order with the same external id on the
+    channel returns the existing one. Runs in the caller's transaction if any."""
+    existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+    if existing is not None:
+        return existing, False
+    subtotal = money(sum((line.unit_price * line.quantity for line in data.lines), ZERO))
+    discount = money(sum((line.discount for line in data.lines), ZERO))
+    now = timezone.now()
+    with transaction.atomic():
+        customer = customer_upsert(name=data.customer_name, phone=data.customer_phone,
+                                   email=data.customer_email)
+        order = Order(
+            number=_order_number(), channel=channel, external_id=data.external_id,
+            customer=customer, status=OrderStatus.PENDING_REVIEW, priority=data.priority,
+            fulfilment=data.fulfilment, province=data.province, city=data.city,
+            district=data.district, line1=data.line1, lat=data.lat, lng=data.lng,
+            window_start=data.window_start, window_end=data.window_end,
+            subtotal=subtotal, discount_total=discount, total=money(subtotal - discount),
+            paid_amount=money(data.paid_amount), note=data.note,
+            review_deadline=now + REVIEW_DEADLINE, created_at=now,
+        )
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+        except IntegrityError:
+            existing = Order.objects.filter(channel=channel,
+                                            external_id=data.external_id).first()
+            if existing is None:
+                raise
+            return existing, False
+        lines = OrderLine.objects.bulk_create(
+            OrderLine(order=order, sku=line.sku, sku_code=line.sku.code, name=line.sku.name,
+                      quantity=line.quantity, unit_price=money(line.unit_price),
+                      discount=money(line.discount),
+                      line_total=money(line.unit_price * line.quantity - line.discount))
+            for line in data.lines)
+        events = [_event(order, kind="created", to_status=OrderStatus.PENDING_REVIEW,
+                         actor_label=actor_label)]
+        _review_and_reserve(order, lines=lines, events=events, actor_label=actor_label)
+        _commit(order, events, old_status=OrderStatus.PENDING_REVIEW, fields=("pickup_store",))
+    return order, True
+
+
+def _picks(order: Order) -> list[Pick]:
+    return [Pick(a.sku_id, a.location_id, a.quantity) for a in order.allocations.all()]
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor=None, actor_label: str = "", reason: str = "") -> Order:
+    """Cancel until dispatched; reserved stock goes back."""
+    order = order_lock(order_id=order.pk)
+    if OrderStatus.CANCELLED not in ORDER_TRANSITIONS[order.status]:
+        raise DomainError(f"order {order.number} is {order.status} and can no longer be "
+                          "cancelled", code=OrderErrorCode.NOT_CANCELLABLE)
+    old = order.status
+    if old in RESERVED_STATUSES:
+        stock_release(picks=_picks(order), order=order, reason=f"cancel {order.number}",
+                      actor=actor)
+    events: list[OrderEvent] = []
+    _set_status(order, OrderStatus.CANCELLED, events=events, actor=actor,
+                actor_label=actor_label, reason=reason or "cancelled")
+    _commit(order, events, old_status=old)
+    if getattr(actor, "pk", None):
+        audit_record(actor=actor, action="order.cancel", target=order, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_retry_review(*, order: Order, actor, approve: bool = False, reason: str = "") -> Order:
+    """A person resolves an exception: run the review again (e.g. after a
+    restock), or with `approve` accept a flagged order (payment, duplicate,
+    fraud, area) and only reserve stock, which is never overridden."""
+    order = order_lock(order_id=order.pk)
+    if order.status != OrderStatus.EXCEPTION:
+        raise InvalidTransition(f"order {order.number} is not in exception",
+                                code=OrderErrorCode.INVALID_TRANSITION)
+    events: list[OrderEvent] = []
+    _review_and_reserve(order, lines=list(order.lines.all()), events=events, actor=actor,
+                        skip_checks=approve)
+    _commit(order, events, old_status=OrderStatus.EXCEPTION, fields=("pickup_store",))
+    audit_record(actor=actor, action="order.approve" if approve else "order.retry_review",
+                 target=order, reason=reason, data={"status": order.status})
+    return order
+
+
+@transaction.atomic
+def order_advance(*, order: Order, to_status: str, actor=None, actor_label: str = "",
+                  reason: str = "") -> Order:
+    """Fulfilment steps: picking → packed → dispatched → delivered → completed
+    (and returned). Dispatch consumes the reserved stock."""
+    order = order_lock(order_id=order.pk)
+    old = order.status
+    events: list[OrderEvent] = []
+    _set_status(order, to_status, events=events, actor=actor, actor_label=actor_label,
+                reason=reason)
+    if to_status == OrderStatus.DISPATCHED:
+        stock_consume(picks=_picks(order), order=order, reason=f"dispatch {order.number}",
+                      actor=actor)
+    _commit(order, events, old_status=old)
+    if getattr(actor, "pk", None):
+        audit_record(actor=actor, action=f"order.{to_status}", target=order, reason=reason)
+    return order
+
+
+def orders_flag_overdue_review() -> int:
+    """Flag orders still awaiting review (or a person) past their deadline."""
+    flagged = 0
+    now = timezone.now()
+    for order_id in selectors.orders_past_review_deadline(now=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            order = order_lock(order_id=order_id)
+            if order.review_overdue_at is not None or order.status not in (
+                    OrderStatus.PENDING_REVIEW, OrderStatus.EXCEPTION):
+                continue
+            order.review_overdue_at = now
+            order.save(update_fields=["review_overdue_at", "updated_at"])
+            OrderEvent.objects.create(order=order, kind="review_overdue",
+                                      actor_label="order_review_deadline",
+                                      reason=order.exception_reason or order.status)
+            flagged += 1
+    return flagged
+
+
+
+
+def idempotency_keys_prune() -> int:
+    from sales.models import IdempotencyKey
+
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
