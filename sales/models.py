@@ -255,7 +255,7 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    response_body = models.TextField()  # the exact JSON sent, replayed byte for byte
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

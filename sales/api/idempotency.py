@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from rest_framework.response import Response
+from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
 
 from core.errors import DomainError
 from sales.enums import OrderErrorCode
@@ -30,16 +31,20 @@ def _in_progress() -> DomainError:
                        code=OrderErrorCode.REQUEST_IN_PROGRESS, status_code=409)
 
 
-def _replay(existing: IdempotencyKey, fingerprint: str) -> Response:
+def _reply(body: str, status: int) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+def _replay(existing: IdempotencyKey, fingerprint: str) -> HttpResponse:
     if existing.request_hash != fingerprint:
         raise DomainError("this Idempotency-Key was used with a different body",
                           code=OrderErrorCode.IDEMPOTENCY_KEY_REUSED, status_code=422,
                           fields={"Idempotency-Key": ["already used with another body"]})
-    return Response(existing.response_body, status=existing.response_status)
+    return _reply(existing.response_body, existing.response_status)
 
 
 def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[dict, int]]
-               ) -> Response:
+               ) -> HttpResponse:
     fingerprint = request_fingerprint(data)
     existing = IdempotencyKey.objects.filter(channel=channel, key=key).first()
     if existing is not None:
@@ -54,14 +59,15 @@ def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[
                 with transaction.atomic():
                     row = IdempotencyKey.objects.create(
                         channel=channel, key=key, request_hash=fingerprint,
-                        response_status=0, response_body={})
+                        response_status=0, response_body="")
             except IntegrityError:
                 row = None
             if row is not None:
-                body, status = handler()
+                data, status = handler()
+                body = JSONRenderer().render(data).decode()
                 row.response_status, row.response_body = status, body
                 row.save(update_fields=["response_status", "response_body"])
-                return Response(body, status=status)
+                return _reply(body, status)
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
             raise _in_progress() from exc

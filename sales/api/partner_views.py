@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import DomainError
+from customer_service.api.serializers import ReturnIn, ReturnOut
+from customer_service.services import return_request_create
 from sales import selectors
 from sales.api.auth import IsPartner, PartnerApiKeyAuthentication
 from sales.api.idempotency import idempotent
@@ -22,6 +24,7 @@ from sales.api.serializers import (
 )
 from sales.enums import OrderErrorCode, OrderStatus
 from sales.services import LineInput, OrderInput, order_cancel, order_create
+from sales.tracking import tracking_events
 
 
 class PartnerView:
@@ -104,9 +107,6 @@ class PartnerOrderTracking(PartnerView, APIView):
     @extend_schema(responses=TrackingOut)
     def get(self, request, number: str):
         order = self.get_order(number)
-        events = []
-        from sales.tracking import tracking_events
-
         events = tracking_events(order=order)
         return Response(TrackingOut({"number": order.number, "status": order.status,
                                      "timeline": selectors.order_timeline(order=order),
@@ -136,3 +136,19 @@ class PartnerStock(PartnerView, generics.ListAPIView):
         qs = selectors.channel_stock(channel=self.channel)
         sku = self.request.query_params.get("sku")
         return qs.filter(code=sku) if sku else qs
+
+
+class PartnerOrderReturns(PartnerView, APIView):
+    """POST a return or exchange request for a delivered order."""
+
+    @extend_schema(request=ReturnIn, responses={201: ReturnOut})
+    def post(self, request, number: str):
+        order = self.get_order(number)
+        serializer = ReturnIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return_request = return_request_create(
+            order=order, kind=data["kind"],
+            lines=[(line["sku"], line["quantity"]) for line in data["lines"]],
+            reason=data["reason"], requested_by=request.user.username)
+        return Response(ReturnOut(return_request).data, status=status.HTTP_201_CREATED)

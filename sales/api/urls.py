@@ -10,5 +10,7 @@ urlpatterns = [
     path("orders/<str:number>/tracking/", views.PartnerOrderTracking.as_view(),
          name="order-tracking"),
     path("orders/<str:number>/cancel/", views.PartnerOrderCancel.as_view(), name="order-cancel"),
+    path("orders/<str:number>/returns/", views.PartnerOrderReturns.as_view(),
+         name="order-returns"),
     path("stock/", views.PartnerStock.as_view(), name="stock"),
 ]

@@ -40,3 +40,32 @@ def test_cancel_releases_stock(api, sku):
     assert response.json()["status"] == "cancelled"
     assert StockLevel.objects.get(sku=sku).reserved == 0
     assert Order.objects.get(number=number).events.count() == 3
+
+
+@pytest.mark.django_db
+def test_return_request_for_delivered_order(api, sku):
+    from sales.services import order_advance
+
+    number = api.post(URL, order_body(quantity=2), format="json",
+                      HTTP_IDEMPOTENCY_KEY="k1").json()["number"]
+    early = api.post(f"{URL}{number}/returns/", {"kind": "return",
+                                                  "lines": [{"sku": "SKU00000", "quantity": 1}]},
+                     format="json")
+    assert early.status_code == 409
+    assert early.json()["code"] == "order_not_returnable"
+    order = Order.objects.get(number=number)
+    for step in ("picking", "packed", "dispatched", "delivered"):
+        order = order_advance(order=order, to_status=step)
+    too_many = api.post(f"{URL}{number}/returns/", {"kind": "return",
+                                                     "lines": [{"sku": "SKU00000",
+                                                                "quantity": 3}]}, format="json")
+    assert too_many.status_code == 400
+    assert "lines.0.quantity" in too_many.json()["fields"]
+    ok = api.post(f"{URL}{number}/returns/", {"kind": "exchange", "reason": "尺码不合适",
+                                               "lines": [{"sku": "SKU00000", "quantity": 2}]},
+                  format="json")
+    assert ok.status_code == 201, ok.json()
+    assert ok.json()["within_no_reason_window"] is True
+    assert ok.json()["lines"] == [{"sku": "SKU00000", "quantity": 2}]
+    level = StockLevel.objects.get(sku=sku)
+    assert (level.on_hand, level.reserved) == (8, 0)
