@@ -21,7 +21,8 @@ from sales.models import Channel, IdempotencyKey
 
 
 def request_fingerprint(data) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    # ensure_ascii: a lone surrogate in an ignored member must hash, not crash.
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
                            default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -1,6 +1,9 @@
 """Partner REST API (SPEC §9). Parse, check, call a service, serialise."""
 
+import re
+
 import django_filters
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -9,6 +12,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import Text
 from core.errors import DomainError
 from customer_service.api.serializers import ReturnIn, ReturnOut
 from customer_service.services import return_request_create
@@ -28,6 +32,8 @@ from sales.models import Order
 from sales.services import LineInput, OrderInput, order_cancel, order_create
 from sales.tracking import tracking_events
 
+ORDER_NUMBER = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
 
 class PartnerView:
     authentication_classes = [PartnerApiKeyAuthentication]
@@ -38,6 +44,8 @@ class PartnerView:
         return self.request.user.channel
 
     def get_order(self, number: str):
+        if not ORDER_NUMBER.fullmatch(number):
+            raise Http404
         return get_object_or_404(selectors.orders_for_channel(channel=self.channel),
                                  number=number)
 
@@ -141,7 +149,9 @@ class PartnerStock(PartnerView, generics.ListAPIView):
             return Sku.objects.none()
         qs = selectors.channel_stock(channel=self.channel)
         sku = self.request.query_params.get("sku")
-        return qs.filter(code=sku) if sku else qs
+        if sku is None:
+            return qs
+        return qs.filter(code=Text(max_length=64).run_validation(sku)) if sku else qs
 
 
 class PartnerOrderReturns(PartnerView, APIView):

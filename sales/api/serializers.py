@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -7,6 +9,7 @@ from sales.enums import Fulfilment, OrderStatus, Priority
 from sales.models import Order, OrderEvent, OrderLine
 
 MAX_LINES = 200
+MONEY_MAX = Decimal("9999999999.99")
 MAX_QUANTITY = 9999
 
 
@@ -14,7 +17,7 @@ class CustomerIn(serializers.Serializer):
     name = Text(max_length=100)
     phone = serializers.RegexField(r"^\+?[0-9][0-9\- ]{4,19}$", max_length=20,
                                    error_messages={"invalid": _("Enter a valid phone number.")})
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
 
 
 class LineIn(serializers.Serializer):
@@ -60,6 +63,20 @@ class OrderIn(serializers.Serializer):
     note = Text(max_length=500, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(choices=Priority.choices, required=False,
                                        default=Priority.NORMAL)
+
+    def validate(self, attrs):
+        total = Decimal(0)
+        errors = {}
+        for index, line in enumerate(attrs["lines"]):
+            line_total = line["unit_price"] * line["quantity"]
+            total += line_total
+            if line_total > MONEY_MAX:
+                errors[f"lines.{index}.quantity"] = [_("The line total is too large.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if total > MONEY_MAX:
+            raise serializers.ValidationError({"lines": [_("The order total is too large.")]})
+        return attrs
 
     def validate_lines(self, lines):
         codes = {line["sku"] for line in lines}
