@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("dashboards/<str:department>/", core_views.department_dashboard,
          name="department-dashboard"),
+    path("api/v1/staff/", include("sales.api.staff_urls")),
     path("api/v1/partner/", include("sales.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -292,3 +292,15 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.channel_id}"
+
+
+class OrderExceptionQueue(Order):
+    """The exception queue (订单异常队列): orders waiting for a person,
+    oldest review deadline first. A proxy, so it has its own admin screen and
+    permissions."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("order exception")
+        verbose_name_plural = _("order exception queue")
+        ordering = ["review_deadline", "pk"]

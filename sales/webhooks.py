@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record
 from sales.enums import WebhookStatus
 from sales.models import Order, WebhookDelivery
 
@@ -123,3 +124,24 @@ def webhooks_due_ids(*, limit: int = 500) -> list[int]:
     return list(WebhookDelivery.objects.filter(status=WebhookStatus.PENDING,
                                                next_attempt_at__lte=timezone.now())
                 .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+@transaction.atomic
+def webhooks_retry_now(*, deliveries: list[WebhookDelivery], actor) -> int:
+    """Make undelivered webhooks due now and hand them to a worker after
+    commit. A delivery that had given up gets one more attempt."""
+    from sales.tasks import webhook_deliver_task
+
+    count = 0
+    now = timezone.now()
+    for delivery in (WebhookDelivery.objects.select_for_update()
+                     .filter(pk__in=[d.pk for d in deliveries])
+                     .exclude(status=WebhookStatus.DELIVERED).order_by("pk")):
+        delivery.status = WebhookStatus.PENDING
+        delivery.next_attempt_at = now
+        delivery.save(update_fields=["status", "next_attempt_at"])
+        audit_record(actor=actor, action="webhook.retry", target=delivery,
+                     data={"attempts": delivery.attempts})
+        transaction.on_commit(partial(webhook_deliver_task.delay, delivery.pk))
+        count += 1
+    return count

@@ -208,7 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "sales.enums.OrderStatus",
+        "ChannelKindEnum": "sales.enums.ChannelKind",
+        "ReturnKindEnum": "customer_service.enums.ReturnKind",
+    },
 }
 
 # --- Admin theme -------------------------------------------------------------

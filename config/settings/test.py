@@ -44,3 +44,6 @@ LANGUAGE_CODE = "zh-hans"
 # would keep pooled sessions open on the test database and block its teardown.
 # (The pool is exercised by the benchmarks under gunicorn.)
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+
+# The demo seed at test size (the full 3,000 orders are for `make run`).
+SEED_DEMO_ORDERS = 300

@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api.fields import MoneyString, Text
-from inventory.models import Sku
+from inventory.models import Sku, StockLevel
 from sales.enums import Fulfilment, OrderStatus, Priority
-from sales.models import Order, OrderEvent, OrderLine
+from sales.models import Channel, Customer, Order, OrderAllocation, OrderEvent, OrderLine
 
 MAX_LINES = 200
 MONEY_MAX = Decimal("9999999999.99")
@@ -146,3 +146,108 @@ class StockOut(serializers.Serializer):
     sku = serializers.CharField(source="code")
     name = serializers.CharField()
     available = serializers.IntegerField()
+
+
+# --- staff API (session auth, department permissions) --------------------------------
+
+class ReasonIn(serializers.Serializer):
+    reason = Text(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StaffCustomerOut(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["name", "phone", "email"]
+
+
+class StaffAddressOut(serializers.Serializer):
+    province = serializers.CharField()
+    city = serializers.CharField()
+    district = serializers.CharField()
+    line1 = serializers.CharField()
+    lat = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    lng = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+
+
+class StaffOrderOut(OrderOut):
+    """The partner's view of an order plus what staff work with.
+
+    `status` is plain text here so the schema keeps one OrderStatus enum
+    (an enum shared by several components gets a hashed name)."""
+
+    status = serializers.CharField(read_only=True)
+    customer = StaffCustomerOut(read_only=True)
+    shipping_address = StaffAddressOut(source="*", read_only=True)
+    pickup_store = serializers.CharField(source="pickup_store.name", default=None,
+                                         read_only=True)
+
+    class Meta(OrderOut.Meta):
+        fields = [*OrderOut.Meta.fields, "customer", "shipping_address", "pickup_store",
+                  "note", "review_deadline", "review_overdue_at"]
+
+
+class StaffAllocationOut(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code")
+    location = serializers.CharField(source="location.code")
+
+    class Meta:
+        model = OrderAllocation
+        fields = ["sku", "location", "quantity"]
+
+
+class StaffOrderEventOut(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["kind", "from_status", "to_status", "actor_label", "reason", "created_at"]
+
+
+class StaffOrderDetailOut(StaffOrderOut):
+    allocations = StaffAllocationOut(many=True, read_only=True)
+    timeline = StaffOrderEventOut(many=True, read_only=True, source="events")
+
+    class Meta(StaffOrderOut.Meta):
+        fields = [*StaffOrderOut.Meta.fields, "allocations", "timeline"]
+
+
+class ChannelOut(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True)  # text: `kind` is also a return's enum
+    locations = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Channel
+        fields = ["code", "name", "kind", "commission_rate", "fee_terms", "locations",
+                  "is_active"]
+
+
+class StockLevelOut(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku.code")
+    location = serializers.CharField(source="location.code")
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ["sku", "location", "on_hand", "reserved", "available", "updated_at"]
+
+
+class SkuLevelOut(serializers.ModelSerializer):
+    location = serializers.CharField(source="location.code")
+    location_name = serializers.CharField(source="location.name")
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ["location", "location_name", "on_hand", "reserved", "available"]
+
+
+class SkuStockOut(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.code")
+    category = serializers.CharField(source="product.category")
+    on_hand = serializers.IntegerField(read_only=True)
+    reserved = serializers.IntegerField(read_only=True)
+    available = serializers.IntegerField(read_only=True)
+    levels = SkuLevelOut(many=True, read_only=True)
+
+    class Meta:
+        model = Sku
+        fields = ["code", "name", "product", "category", "attributes", "price", "is_active",
+                  "on_hand", "reserved", "available", "levels"]
