@@ -9,12 +9,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import DomainError, InvalidTransition
 from core.money import ZERO, money
 from inventory.allocation import Pick
+from inventory.enums import LocationKind
 from inventory.models import Sku
 from inventory.services import InsufficientStock, stock_consume, stock_release, stock_reserve
 from sales import selectors
@@ -77,15 +79,12 @@ def _order_number() -> str:
 
 
 def customer_upsert(*, name: str, phone: str, email: str = "") -> Customer:
-    """One customer per phone number across channels (SPEC §5)."""
-    customer = Customer.objects.filter(phone=phone).first()
-    if customer is not None:
-        return customer
-    try:
-        with transaction.atomic():
-            return Customer.objects.create(name=name, phone=phone, email=email)
-    except IntegrityError:  # a concurrent order created the same customer
-        return Customer.objects.get(phone=phone)
+    """One customer per phone number across channels (SPEC §5): one
+    INSERT … ON CONFLICT statement, safe under concurrent orders."""
+    customer = Customer(name=name, phone=phone, email=email)
+    Customer.objects.bulk_create([customer], update_conflicts=True, unique_fields=["phone"],
+                                 update_fields=["phone"])
+    return customer
 
 
 def _event(order: Order, *, kind: str, from_status: str = "", to_status: str = "",
@@ -110,49 +109,64 @@ def _set_status(order: Order, to_status: str, *, events: list[OrderEvent], actor
     order.exception_reason = exception_reason if to_status == OrderStatus.EXCEPTION else ""
 
 
+def _review_reason(*, order: Order, channel_locations: list) -> str | None:
+    """The automatic checks (one query for duplicate and address signals)."""
+    since_hour = order.created_at - timedelta(hours=1)
+    same_address = Q(district=order.district, line1=order.line1)
+    same_order = (Q(customer_id=order.customer_id, total=order.total,
+                    created_at__gte=order.created_at
+                    - timedelta(minutes=DUPLICATE_WINDOW_MINUTES))
+                  & ~Q(status=OrderStatus.CANCELLED))
+    signals = (Order.objects.filter(created_at__gte=since_hour)
+               .filter(same_address | Q(customer_id=order.customer_id, total=order.total))
+               .exclude(pk=order.pk)
+               .aggregate(to_address=Count("pk", filter=same_address),
+                          duplicates=Count("pk", filter=same_order)))
+    return review_order(ReviewInput(
+        fulfilment=order.fulfilment, total=order.total, paid_amount=order.paid_amount,
+        same_city_served=any(loc.city == order.city and loc.kind == LocationKind.STORE
+                             for loc in channel_locations),
+        orders_to_address_last_hour=signals["to_address"],
+        duplicate_found=bool(signals["duplicates"]),
+    ))
+
+
+def _reserve(order: Order, *, lines: list[OrderLine], channel_locations: list) -> bool:
+    """Reserve the order's stock; False (and nothing written) when short.
+
+    No savepoint is needed: stock_reserve raises before it writes."""
+    locations = selectors.serving_locations(
+        locations=channel_locations, fulfilment=order.fulfilment, city=order.city,
+        lat=order.lat, lng=order.lng)
+    demand: dict[int, int] = {}
+    for line in lines:
+        demand[line.sku_id] = demand.get(line.sku_id, 0) + line.quantity
+    try:
+        picks = stock_reserve(demand=demand, locations=[loc.pk for loc in locations],
+                              order=order, reason=order.number)
+    except InsufficientStock:
+        return False
+    OrderAllocation.objects.bulk_create(
+        OrderAllocation(order=order, sku_id=p.sku_id, location_id=p.location_id,
+                        quantity=p.quantity) for p in picks)
+    if order.fulfilment == Fulfilment.PICKUP:
+        first = next((loc for loc in locations if loc.kind == LocationKind.STORE), None)
+        order.pickup_store = Store.objects.filter(location=first).first() if first else None
+    return True
+
+
 def _review_and_reserve(order: Order, *, lines: list[OrderLine], events: list[OrderEvent],
                         actor=None, actor_label: str = "", skip_checks: bool = False) -> None:
     """Run the automatic checks; confirm and reserve, or flag an exception."""
     channel_locations = selectors.channel_locations(channel=order.channel)
-    reason = None
-    if not skip_checks:
-        since = order.created_at - timedelta(minutes=DUPLICATE_WINDOW_MINUTES)
-        duplicate = (Order.objects.filter(customer_id=order.customer_id, total=order.total,
-                                          created_at__gte=since)
-                     .exclude(pk=order.pk).exclude(status=OrderStatus.CANCELLED).exists())
-        reason = review_order(ReviewInput(
-            fulfilment=order.fulfilment, total=order.total, paid_amount=order.paid_amount,
-            same_city_served=any(loc.city == order.city and loc.kind == "store"
-                                 for loc in channel_locations),
-            orders_to_address_last_hour=selectors.orders_to_address_since(
-                district=order.district, line1=order.line1,
-                since=order.created_at - timedelta(hours=1)) - 1,
-            duplicate_found=duplicate,
-        ))
+    reason = None if skip_checks else _review_reason(order=order,
+                                                     channel_locations=channel_locations)
     if reason is None:
-        locations = selectors.serving_locations(
-            locations=channel_locations, fulfilment=order.fulfilment, city=order.city,
-            lat=order.lat, lng=order.lng)
-        demand: dict[int, int] = {}
-        for line in lines:
-            demand[line.sku_id] = demand.get(line.sku_id, 0) + line.quantity
-        try:
-            with transaction.atomic():
-                picks = stock_reserve(demand=demand, locations=[loc.pk for loc in locations],
-                                      order=order, reason=order.number)
-        except InsufficientStock:
-            reason = ExceptionReason.INSUFFICIENT_STOCK
-        else:
-            OrderAllocation.objects.bulk_create(
-                OrderAllocation(order=order, sku_id=p.sku_id, location_id=p.location_id,
-                                quantity=p.quantity) for p in picks)
-            if order.fulfilment == Fulfilment.PICKUP:
-                first = next((loc for loc in locations if loc.kind == "store"), None)
-                order.pickup_store = Store.objects.filter(location=first).first() if first \
-                    else None
+        if _reserve(order, lines=lines, channel_locations=channel_locations):
             _set_status(order, OrderStatus.CONFIRMED, events=events, actor=actor,
                         actor_label=actor_label, reason="review passed")
             return
+        reason = ExceptionReason.INSUFFICIENT_STOCK
     _set_status(order, OrderStatus.EXCEPTION, events=events, actor=actor,
                 actor_label=actor_label, exception_reason=reason)
 
@@ -170,46 +184,71 @@ def order_create(*, channel: Channel, data: OrderInput, actor_label: str = ""
     """Take an order in: de-duplicate by external id, review, reserve.
 
     Returns (order, created). A second order with the same external id on the
-    channel returns the existing one. Runs in the caller's transaction if any."""
+    channel returns the existing one. Runs in the caller's transaction if any;
+    there, a concurrent twin's insert surfaces as IntegrityError and the
+    caller retries (the retry finds the twin's order)."""
     existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
     if existing is not None:
         return existing, False
+    try:
+        with transaction.atomic(savepoint=False):
+            return _order_insert(channel=channel, data=data, actor_label=actor_label), True
+    except IntegrityError:
+        if transaction.get_connection().in_atomic_block:
+            raise
+        existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Order:
+    """Review first, then write each row once: the order with its final
+    status, its lines, the reservation, and the timeline."""
     subtotal = money(sum((line.unit_price * line.quantity for line in data.lines), ZERO))
     discount = money(sum((line.discount for line in data.lines), ZERO))
     now = timezone.now()
-    with transaction.atomic():
-        customer = customer_upsert(name=data.customer_name, phone=data.customer_phone,
-                                   email=data.customer_email)
-        order = Order(
-            number=_order_number(), channel=channel, external_id=data.external_id,
-            customer=customer, status=OrderStatus.PENDING_REVIEW, priority=data.priority,
-            fulfilment=data.fulfilment, province=data.province, city=data.city,
-            district=data.district, line1=data.line1, lat=data.lat, lng=data.lng,
-            window_start=data.window_start, window_end=data.window_end,
-            subtotal=subtotal, discount_total=discount, total=money(subtotal - discount),
-            paid_amount=money(data.paid_amount), note=data.note,
-            review_deadline=now + REVIEW_DEADLINE, created_at=now,
-        )
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
-        except IntegrityError:
-            existing = Order.objects.filter(channel=channel,
-                                            external_id=data.external_id).first()
-            if existing is None:
-                raise
-            return existing, False
-        lines = OrderLine.objects.bulk_create(
-            OrderLine(order=order, sku=line.sku, sku_code=line.sku.code, name=line.sku.name,
-                      quantity=line.quantity, unit_price=money(line.unit_price),
-                      discount=money(line.discount),
-                      line_total=money(line.unit_price * line.quantity - line.discount))
-            for line in data.lines)
-        events = [_event(order, kind="created", to_status=OrderStatus.PENDING_REVIEW,
-                         actor_label=actor_label)]
-        _review_and_reserve(order, lines=lines, events=events, actor_label=actor_label)
-        _commit(order, events, old_status=OrderStatus.PENDING_REVIEW, fields=("pickup_store",))
-    return order, True
+    customer = customer_upsert(name=data.customer_name, phone=data.customer_phone,
+                               email=data.customer_email)
+    order = Order(
+        number=_order_number(), channel=channel, external_id=data.external_id,
+        customer=customer, status=OrderStatus.PENDING_REVIEW, priority=data.priority,
+        fulfilment=data.fulfilment, province=data.province, city=data.city,
+        district=data.district, line1=data.line1, lat=data.lat, lng=data.lng,
+        window_start=data.window_start, window_end=data.window_end,
+        subtotal=subtotal, discount_total=discount, total=money(subtotal - discount),
+        paid_amount=money(data.paid_amount), note=data.note,
+        review_deadline=now + REVIEW_DEADLINE, created_at=now,
+    )
+    channel_locations = selectors.channel_locations(channel=channel)
+    reason = _review_reason(order=order, channel_locations=channel_locations)
+    events = [_event(order, kind="created", to_status=OrderStatus.PENDING_REVIEW,
+                     actor_label=actor_label)]
+    # Optimistically confirmed: the row is invisible to others until commit,
+    # and a short stock flips it to exception below.
+    _set_status(order, OrderStatus.CONFIRMED if reason is None else OrderStatus.EXCEPTION,
+                events=events, actor_label=actor_label, exception_reason=reason or "",
+                reason="" if reason else "review passed")
+    order.save(force_insert=True)
+    lines = OrderLine.objects.bulk_create(
+        OrderLine(order=order, sku=line.sku, sku_code=line.sku.code, name=line.sku.name,
+                  quantity=line.quantity, unit_price=money(line.unit_price),
+                  discount=money(line.discount),
+                  line_total=money(line.unit_price * line.quantity - line.discount))
+        for line in data.lines)
+    if reason is None and not _reserve(order, lines=lines,
+                                       channel_locations=channel_locations):
+        events.pop()
+        order.status = OrderStatus.PENDING_REVIEW
+        _set_status(order, OrderStatus.EXCEPTION, events=events, actor_label=actor_label,
+                    exception_reason=ExceptionReason.INSUFFICIENT_STOCK)
+        order.save(update_fields=["status", "exception_reason", "updated_at"])
+    elif order.pickup_store_id:
+        order.save(update_fields=["pickup_store", "updated_at"])
+    OrderEvent.objects.bulk_create(events)
+    webhook_enqueue(order=order, event="order.status_changed")
+    order.lines_cache = lines
+    return order
 
 
 def _picks(order: Order) -> list[Pick]:

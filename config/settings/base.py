@@ -97,6 +97,7 @@ TEMPLATES = [
 # DATABASE_URL, e.g. postgres://user:pass@host:5432/rongtong. Without it, a
 # SQLite file: for the quick start only (no row locks, so concurrency rules
 # are only proven on PostgreSQL).
+DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "10000"))
 SQLITE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 
 
@@ -110,6 +111,8 @@ def database_config(url: str) -> dict:
         pool_max = int(os.environ.get("DB_POOL_MAX", "10"))
         config["OPTIONS"] = {
             "pool": {"min_size": 1, "max_size": pool_max, "timeout": 10},
+            # No statement waits on a row lock for ever.
+            "options": f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}",
         }
         config.setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME") or None
     return config
@@ -237,4 +240,6 @@ LOGGING = {
 
 # How long partner idempotency keys and job-run records are kept.
 IDEMPOTENCY_KEY_TTL_HOURS = 48
+# How long a partner request waits for its in-flight twin before answering 409.
+IDEMPOTENCY_WAIT_SECONDS = DB_LOCK_TIMEOUT_MS / 1000
 JOB_RUN_RETENTION_DAYS = int(os.environ.get("JOB_RUN_RETENTION_DAYS", "90"))

@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from core.errors import DomainError
@@ -44,37 +45,40 @@ def _replay(existing: IdempotencyKey, fingerprint: str) -> HttpResponse:
     return _reply(existing.response_body, existing.response_status)
 
 
+def _claim(*, channel: Channel, key: str, fingerprint: str) -> bool:
+    """INSERT the key row unless it exists (one statement). A concurrent
+    twin's uncommitted row makes this wait until the twin ends."""
+    table = IdempotencyKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (channel_id, key, request_hash, response_status, "  # noqa: S608
+            "response_body, created_at) VALUES (%s, %s, %s, 0, '', %s) "
+            "ON CONFLICT (channel_id, key) DO NOTHING RETURNING id",
+            [channel.pk, key, fingerprint, timezone.now()])
+        return cursor.fetchone() is not None
+
+
 def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[dict, int]]
                ) -> HttpResponse:
     fingerprint = request_fingerprint(data)
-    existing = IdempotencyKey.objects.filter(channel=channel, key=key).first()
-    if existing is not None:
-        return _replay(existing, fingerprint)
-    wait_ms = int(getattr(settings, "IDEMPOTENCY_WAIT_SECONDS", 10) * 1000)
+    wait_ms = int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and wait_ms != settings.DB_LOCK_TIMEOUT_MS:
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = {wait_ms}")
-            try:
-                with transaction.atomic():
-                    row = IdempotencyKey.objects.create(
-                        channel=channel, key=key, request_hash=fingerprint,
-                        response_status=0, response_body="")
-            except IntegrityError:
-                row = None
-            if row is not None:
+            if _claim(channel=channel, key=key, fingerprint=fingerprint):
                 data, status = handler()
                 body = JSONRenderer().render(data).decode()
-                row.response_status, row.response_body = status, body
-                row.save(update_fields=["response_status", "response_body"])
+                IdempotencyKey.objects.filter(channel=channel, key=key).update(
+                    response_status=status, response_body=body)
                 return _reply(body, status)
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
             raise _in_progress() from exc
         raise
-    # The twin committed first: replay its reply.
+    # The key exists (a twin committed first, or an earlier request): replay.
     existing = IdempotencyKey.objects.filter(channel=channel, key=key).first()
-    if existing is None:  # it rolled back; the client may simply retry
+    if existing is None:  # the twin rolled back; the client may simply retry
         raise _in_progress()
     return _replay(existing, fingerprint)

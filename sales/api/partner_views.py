@@ -3,6 +3,7 @@
 import re
 
 import django_filters
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -101,12 +102,15 @@ class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
             order, created = order_create(channel=channel,
                                           data=_order_input(serializer.validated_data),
                                           actor_label=request.user.username)
-            order = selectors.orders_for_channel(channel=channel).get(pk=order.pk) \
-                if not created else order
             return (OrderOut(order).data,
                     status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-        return idempotent(channel=channel, key=key, data=request.data, handler=handler)
+        try:
+            return idempotent(channel=channel, key=key, data=request.data, handler=handler)
+        except IntegrityError:
+            # A concurrent order with the same external_id won the race; the
+            # retry finds it (200) or replays the key's stored reply.
+            return idempotent(channel=channel, key=key, data=request.data, handler=handler)
 
 
 class PartnerOrderDetail(PartnerView, APIView):
