@@ -179,17 +179,21 @@ def _commit(order: Order, events: list[OrderEvent], *, old_status: str,
         webhook_enqueue(order=order, event="order.status_changed")
 
 
-def order_create(*, channel: Channel, data: OrderInput, actor_label: str = ""
-                 ) -> tuple[Order, bool]:
+def order_create(*, channel: Channel, data: OrderInput, actor_label: str = "",
+                 check_existing: bool = True) -> tuple[Order, bool]:
     """Take an order in: de-duplicate by external id, review, reserve.
 
     Returns (order, created). A second order with the same external id on the
     channel returns the existing one. Runs in the caller's transaction if any;
     there, a concurrent twin's insert surfaces as IntegrityError and the
-    caller retries (the retry finds the twin's order)."""
-    existing = Order.objects.filter(channel=channel, external_id=data.external_id).first()
-    if existing is not None:
-        return existing, False
+    caller retries (the retry finds the twin's order). A caller that retries
+    anyway may skip the look-up on its first attempt (`check_existing=False`):
+    the unique index still refuses a second order."""
+    if check_existing:
+        existing = Order.objects.filter(channel=channel,
+                                        external_id=data.external_id).first()
+        if existing is not None:
+            return existing, False
     try:
         with transaction.atomic(savepoint=False):
             return _order_insert(channel=channel, data=data, actor_label=actor_label), True

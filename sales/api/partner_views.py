@@ -98,18 +98,25 @@ class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         channel = self.channel
 
+        first_attempt = True
+
         def handler():
+            # The first attempt skips the external_id look-up (one statement
+            # less for the common case); a duplicate then fails on the unique
+            # index and the retry below finds the existing order.
             order, created = order_create(channel=channel,
                                           data=_order_input(serializer.validated_data),
-                                          actor_label=request.user.username)
+                                          actor_label=request.user.username,
+                                          check_existing=not first_attempt)
             return (OrderOut(order).data,
                     status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
         try:
             return idempotent(channel=channel, key=key, data=request.data, handler=handler)
         except IntegrityError:
-            # A concurrent order with the same external_id won the race; the
-            # retry finds it (200) or replays the key's stored reply.
+            # An order with this external_id exists (or a concurrent one won
+            # the race): the retry finds it (200) or replays the stored reply.
+            first_attempt = False
             return idempotent(channel=channel, key=key, data=request.data, handler=handler)
 
 
