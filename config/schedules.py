@@ -8,4 +8,7 @@ SCHEDULES: dict[str, dict[str, str]] = {
     "order_review_deadline": {"minute": "*/5"},
     "webhooks_deliver_due": {"minute": "*"},
     "idempotency_keys_prune": {"minute": "15", "hour": "4"},
+    "inventory_alerts": {"minute": "*/15"},
+    "channel_stock_sync": {"minute": "*/2"},
+    "stock_policies_recompute": {"minute": "45", "hour": "2", "day_of_week": "1"},
 }

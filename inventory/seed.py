@@ -14,8 +14,19 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.enums import LocationKind
-from inventory.models import Location, Product, Sku, StockLevel, StockMovement
+from inventory.enums import LocationKind, MovementKind
+from inventory.listings import category_save, product_category_name
+from inventory.models import (
+    Category,
+    CategoryAttribute,
+    Keyword,
+    Location,
+    Product,
+    ProductImage,
+    Sku,
+    StockLevel,
+    StockMovement,
+)
 from inventory.services import stock_receive
 
 RANDOM_SEED = 20250601
@@ -260,6 +271,150 @@ def _opening_stock(*, locations: dict[str, Location], skus: dict[str, Sku]) -> i
     return received
 
 
+# --- listings (002 二(三)1-2) ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoCategory:
+    code: str
+    name: str
+    parent: str | None
+    required: tuple[str, ...] = ()
+
+
+CATEGORIES = [
+    DemoCategory("apparel", APPAREL, None, ("材质", "适用季节")),
+    DemoCategory("apparel-tops", "上衣", "apparel", ("版型",)),
+    DemoCategory("apparel-bottoms", "裤装", "apparel", ("版型",)),
+    DemoCategory("apparel-dresses", "裙装", "apparel"),
+    DemoCategory("apparel-outerwear", "外套", "apparel", ("填充物",)),
+    DemoCategory("apparel-shoes", "鞋履", "apparel", ("鞋底材质",)),
+    DemoCategory("apparel-accessories", "服饰配件", "apparel"),
+    DemoCategory("home", HOME, None, ("材质",)),
+    DemoCategory("home-bedding", "床上用品", "home", ("规格尺寸",)),
+    DemoCategory("home-kitchen", "杯壶餐厨", "home", ("容量",)),
+    DemoCategory("home-storage", "收纳整理", "home"),
+    DemoCategory("digital", DIGITAL, None, ("品牌", "接口类型")),
+    DemoCategory("digital-power", "充电设备", "digital", ("输出功率",)),
+    DemoCategory("digital-audio", "影音", "digital"),
+    DemoCategory("digital-accessories", "手机配件", "digital"),
+    DemoCategory("food", FOOD, None, ("产地", "保质期")),
+    DemoCategory("beauty", BEAUTY, None, ("净含量", "适用肤质")),
+    DemoCategory("sport", SPORT, None, ("材质",)),
+]
+
+PRODUCT_CATEGORY = {
+    "RT-TS01": "apparel-tops", "RT-PL01": "apparel-tops", "RT-HD01": "apparel-tops",
+    "RT-SH01": "apparel-tops", "RT-JN01": "apparel-bottoms", "RT-WP01": "apparel-bottoms",
+    "RT-DR01": "apparel-dresses", "RT-DJ01": "apparel-outerwear", "RT-CT01": "apparel-outerwear",
+    "RT-SN01": "apparel-shoes", "RT-CV01": "apparel-shoes", "RT-SK01": "apparel-accessories",
+    "RT-BG01": "apparel-accessories", "RT-CP01": "apparel-accessories",
+    "RT-BS01": "home-bedding", "RT-TW01": "home-bedding", "RT-PW01": "home-bedding",
+    "RT-BL01": "home-bedding", "RT-MG01": "home-kitchen", "RT-TH01": "home-kitchen",
+    "RT-ST01": "home-storage", "RT-PB01": "digital-power", "RT-CH01": "digital-power",
+    "RT-CB01": "digital-accessories", "RT-PC01": "digital-accessories",
+    "RT-EP01": "digital-audio", "RT-SP01": "digital-audio", "RT-MS01": "digital-accessories",
+}
+
+ATTRIBUTE_VALUES = {
+    "材质": ("纯棉", "聚酯纤维", "羊毛混纺", "陶瓷", "316不锈钢", "TPE", "PP塑料", "尼龙"),
+    "适用季节": ("四季", "春秋", "夏季", "冬季"),
+    "版型": ("宽松", "修身", "直筒", "常规"),
+    "填充物": ("白鸭绒", "聚酯纤维棉"),
+    "鞋底材质": ("橡胶", "EVA", "硫化橡胶"),
+    "规格尺寸": ("1.5m床", "1.8m床", "标准"),
+    "容量": ("350ml", "500ml"),
+    "品牌": ("融通优选",),
+    "接口类型": ("Type-C", "USB-A/Type-C", "蓝牙5.3"),
+    "输出功率": ("22.5W", "65W"),
+    "产地": ("浙江杭州", "云南", "新疆", "安徽黄山"),
+    "保质期": ("12个月", "18个月", "24个月"),
+    "净含量": ("100g", "50ml", "500ml", "3.5g"),
+    "适用肤质": ("所有肤质", "油性肤质", "干性肤质"),
+}
+
+KEYWORDS = {
+    APPAREL: ("纯棉", "百搭", "新款", "透气", "宽松"),
+    HOME: ("家用", "简约", "加厚", "北欧风"),
+    DIGITAL: ("快充", "便携", "无线", "降噪"),
+    FOOD: ("礼盒", "健康零食", "新茶", "原产地"),
+    BEAUTY: ("温和", "保湿", "清爽", "持久"),
+    SPORT: ("运动", "健身", "户外", "轻便"),
+}
+IMAGE_HOST = "https://img.rongtong.example/products"
+VIDEO_HOST = "https://video.rongtong.example/products"
+
+
+def _categories() -> dict[str, Category]:
+    out: dict[str, Category] = {}
+    for demo in CATEGORIES:
+        category = Category.objects.filter(code=demo.code).first()
+        if category is None:
+            category = category_save(category=Category(
+                code=demo.code, name=demo.name, parent=out.get(demo.parent)))
+            CategoryAttribute.objects.bulk_create(
+                CategoryAttribute(category=category, name=name, position=i)
+                for i, name in enumerate(demo.required))
+        out[demo.code] = category
+    return out
+
+
+def _listings() -> int:
+    """Listing data for demo products that have no category yet: most are
+    complete; a deterministic few lack images, a keyword in the title or an
+    attribute, so the incomplete-listing filter has something to show."""
+    categories = _categories()
+    root_of = {p.code: p.category for p in CATALOGUE}
+    code_of_root = {c.name: c.code for c in CATEGORIES if c.parent is None}
+    rng = random.Random(RANDOM_SEED + 1)
+    todo = list(Product.objects.filter(code__in=[p.code for p in CATALOGUE],
+                                       category_node__isnull=True).order_by("code"))
+    for index, product in enumerate(todo):
+        category = categories[PRODUCT_CATEGORY.get(product.code, code_of_root[
+            root_of[product.code]])]
+        words = list(KEYWORDS[root_of[product.code]])
+        chosen = rng.sample(words, 3)
+        gap = index % 7  # 0: too few images, 1: keyword not in title, 2: missing attribute
+        title = f"{chosen[0]}{product.name}" if gap != 1 else product.name
+        required = []
+        node = category
+        while node is not None:
+            required += list(node.attributes.values_list("name", flat=True))
+            node = node.parent
+        attributes = {name: rng.choice(ATTRIBUTE_VALUES.get(name, ("标准",)))
+                      for name in required}
+        if gap == 2 and attributes:
+            attributes.pop(sorted(attributes)[0])
+        product.category_node = category
+        product.category = product_category_name(category)
+        product.title = f"{title} {chosen[1]}{chosen[2]}"[:200]
+        product.attributes = attributes
+        product.video_url = f"{VIDEO_HOST}/{product.code}.mp4" if index % 3 == 0 else ""
+        if not product.description:
+            product.description = f"{product.name}，{chosen[1]}{chosen[2]}。"
+        product.save()
+        product.keywords.set([Keyword.objects.get_or_create(word=w)[0] for w in chosen])
+        images = 3 if gap == 0 else 6 + index % 3
+        ProductImage.objects.bulk_create(
+            ProductImage(product=product, url=f"{IMAGE_HOST}/{product.code}/{n}.jpg",
+                         position=n, alt_text=f"{product.name} {n}")
+            for n in range(1, images + 1))
+    return len(todo)
+
+
+def _unit_costs(skus: dict[str, Sku]) -> int:
+    """Purchase cost about 40–60 % of the price, for SKUs that have none."""
+    rng = random.Random(RANDOM_SEED + 2)
+    changed = []
+    for code in sorted(skus):
+        sku = skus[code]
+        share = Decimal(rng.randint(40, 60)) / 100
+        if sku.unit_cost == 0:
+            sku.unit_cost = (sku.price * share).quantize(Decimal("0.01"))
+            changed.append(sku)
+    Sku.objects.bulk_update(changed, ["unit_cost"], batch_size=500)
+    return len(changed)
+
+
 def seed(*, stdout) -> None:
     if connection.vendor == "sqlite":
         # A bigger page cache for this connection: with SQLite's default
@@ -270,5 +425,14 @@ def seed(*, stdout) -> None:
         locations = _locations()
         created, skus = _catalogue()
         received = _opening_stock(locations=locations, skus=skus)
+        listed = _listings()
+        costed = _unit_costs(skus)
     stdout.write(f"  {len(locations)} locations, {len(skus)} SKUs ({created} new), "
-                 f"opening stock for {received} new SKU-locations")
+                 f"opening stock for {received} new SKU-locations, listing data for {listed} "
+                 f"products, unit costs for {costed} SKUs")
+    # Operations need the sales history (sales.seed loads it after its own
+    # call here), so they run on the call that follows it.
+    if StockMovement.objects.filter(kind=MovementKind.CONSUME).exists():
+        from inventory import seed_operations
+
+        stdout.write("  " + seed_operations.seed_operations(locations=locations, skus=skus))

@@ -274,7 +274,8 @@ class WebhookDelivery(models.Model):
     channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE,
                                 related_name="+")
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE,
-                              related_name="webhooks")
+                              related_name="webhooks", null=True, blank=True,
+                              help_text=_("Empty for channel-level events (stock changes)."))
     event = models.CharField(_("event"), max_length=40)
     payload = models.JSONField(_("payload"))
     status = models.CharField(_("status"), max_length=20, choices=WebhookStatus.choices,

@@ -65,6 +65,22 @@ def webhook_enqueue(*, order: Order, event: str) -> WebhookDelivery | None:
     return delivery
 
 
+def webhook_enqueue_channel_event(*, channel, event: str, payload: dict
+                                  ) -> WebhookDelivery | None:
+    """A channel-level event (no order), e.g. `stock.changed` from inventory's
+    channel stock sync. Call inside the transaction that decided to send it;
+    delivery (signing, retries) is the same as for order webhooks."""
+    if not channel.webhook_url:
+        return None
+    body = {"event": event, "occurred_at": timezone.now().isoformat(), **payload}
+    delivery = WebhookDelivery.objects.create(channel=channel, order=None, event=event,
+                                              payload=body, next_attempt_at=timezone.now())
+    from sales.tasks import webhook_deliver_task
+
+    transaction.on_commit(partial(webhook_deliver_task.delay, delivery.pk))
+    return delivery
+
+
 def _claim(delivery_id: int) -> WebhookDelivery | None:
     with transaction.atomic():
         delivery = (WebhookDelivery.objects.select_for_update(skip_locked=True)

@@ -136,3 +136,34 @@ def test_order_plans_are_deterministic():
     later = sales_seed.order_plans(now=now + timedelta(days=3))
     assert ({(p.channel, p.external_id) for p in later}
             == {(p.channel, p.external_id) for p in first})
+
+
+def test_demo_inventory_operations_give_the_dashboard_content(small_demo):
+    from inventory.enums import AlertStatus, StocktakeStatus, TransferStatus
+    from inventory.listings import products_with_listing_checks
+    from inventory.models import (
+        Category,
+        ProductImage,
+        StockAlert,
+        StockPolicy,
+        Stocktake,
+        TransferOrder,
+    )
+
+    seed_demo()
+    assert Category.objects.filter(parent__isnull=True).count() == 6
+    assert Category.objects.filter(parent__isnull=False).count() >= 10
+    listings = products_with_listing_checks()
+    complete = listings.filter(listing_complete=True).count()
+    assert 0 < complete < listings.count()  # some listings still need work
+    assert ProductImage.objects.count() >= 6 * complete
+    assert not Sku.objects.filter(unit_cost=0).exists()
+    assert StockPolicy.objects.count() >= StockLevel.objects.count() - 10
+    assert StockAlert.objects.filter(status=AlertStatus.OPEN).exists()
+    assert set(TransferOrder.objects.values_list("status", flat=True)) == {
+        TransferStatus.DRAFT, TransferStatus.SENT, TransferStatus.RECEIVED}
+    assert set(Stocktake.objects.values_list("status", flat=True)) == {
+        StocktakeStatus.POSTED, StocktakeStatus.COUNTING}
+    assert StockLevel.objects.filter(quarantine__gt=0).exists()
+    assert stock_ledger_drift() == []
+    call_command("check_stock_ledger", stdout=StringIO())
