@@ -11,6 +11,7 @@ Usage (from the repository root)::
 
     python bench/dispatch.py [--data DIR] [--seconds 10] [--only PATTERN]
 
+``PATTERN`` is a glob (``R2*``) or a name prefix (``RC1``, ``C101``).
 ``DIR`` defaults to ``../shared/bench/vrp`` relative to the repository root
 and must contain ``solomon/*.txt`` and ``solomon_bks.csv``.
 """
@@ -70,7 +71,7 @@ class Check:
     problems: list[str]
 
 
-def read_solomon(path: Path) -> Instance:
+def read_solomon(*, path: Path) -> Instance:
     """Parse a Solomon text file (without the planner's code)."""
     lines = [line.split() for line in path.read_text().splitlines()]
     lines = [parts for parts in lines if parts]
@@ -95,7 +96,7 @@ def read_solomon(path: Path) -> Instance:
     return Instance(name=name, vehicles=vehicles, capacity=capacity, nodes=nodes)
 
 
-def verify(instance: Instance, routes: list[list[int]]) -> Check:
+def verify(*, instance: Instance, routes: list[list[int]]) -> Check:
     """Check a plan against the instance; recompute its distance."""
     problems: list[str] = []
     customers = len(instance.nodes) - 1
@@ -132,7 +133,7 @@ def verify(instance: Instance, routes: list[list[int]]) -> Check:
     return Check(not problems, total / 10, len(used), problems)
 
 
-def read_bks(path: Path) -> dict[str, tuple[int, float]]:
+def read_bks(*, path: Path) -> dict[str, tuple[int, float]]:
     """instance name -> (vehicles, distance) of the best-known solution."""
     with path.open(newline="") as fh:
         return {
@@ -172,13 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="benchmark data dir")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per instance")
     parser.add_argument("--seed", type=int, default=1, help="planner seed")
-    parser.add_argument("--only", default=None, help="instance name pattern, e.g. 'RC2*'")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="instance glob ('R2*', '*10[18]') or name prefix ('RC2', 'C101')",
+    )
     args = parser.parse_args(argv)
 
-    bks = read_bks(args.data / "solomon_bks.csv")
+    bks = read_bks(path=args.data / "solomon_bks.csv")
     files = sorted((args.data / "solomon").glob("*.txt"))
     if args.only:
-        pattern = args.only if any(c in args.only for c in "*?[") else f"*{args.only}*"
+        pattern = args.only if any(c in args.only for c in "*?[") else f"{args.only}*"
         files = [f for f in files if fnmatch.fnmatch(f.stem.upper(), pattern.upper())]
     if not files:
         print("no instances selected", file=sys.stderr)
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     walls: list[float] = []
     feasible = 0
     for path in files:
-        instance = read_solomon(path)
+        instance = read_solomon(path=path)
         result, wall, err = run_planner(path=path, seconds=args.seconds, seed=args.seed)
         walls.append(wall)
         bks_veh, bks_dist = bks.get(instance.name, (0, math.nan))
@@ -206,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             continue
-        check = verify(instance, result["routes"])
+        check = verify(instance=instance, routes=result["routes"])
         gap = 100 * (check.distance - bks_dist) / bks_dist
         notes = "; ".join(check.problems[:3])
         if abs(check.distance - result["distance"]) > 0.05:

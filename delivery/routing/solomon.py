@@ -45,7 +45,7 @@ class SolomonProblem:
     matrix: np.ndarray
 
 
-def load_problem(path: str | Path) -> SolomonProblem:
+def load_problem(*, path: str | Path) -> SolomonProblem:
     """Read a Solomon text file into planner dataclasses (DIMACS units).
 
     Customer ``i`` of the file becomes the stop with id ``str(i)``.
@@ -105,7 +105,7 @@ def solve_problem(*, problem: SolomonProblem, seconds: float, seed: int = 1) -> 
     )
 
 
-def plan_to_json(plan: Plan) -> dict:
+def plan_to_json(*, plan: Plan) -> dict:
     """The CLI's JSON shape: non-empty routes as customer numbers."""
     routes = [[int(sid) for sid in ids] for ids in plan.routes.values() if ids]
     return {
@@ -123,8 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="time budget")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args(argv)
-    plan = solve_problem(problem=load_problem(args.file), seconds=args.seconds, seed=args.seed)
-    sys.stdout.write(json.dumps(plan_to_json(plan)) + "\n")
+    plan = solve_problem(problem=load_problem(path=args.file), seconds=args.seconds, seed=args.seed)
+    sys.stdout.write(json.dumps(plan_to_json(plan=plan)) + "\n")
     return 0
 
 
