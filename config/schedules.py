@@ -11,4 +11,7 @@ SCHEDULES: dict[str, dict[str, str]] = {
     "inventory_alerts": {"minute": "*/15"},
     "channel_stock_sync": {"minute": "*/2"},
     "stock_policies_recompute": {"minute": "45", "hour": "2", "day_of_week": "1"},
+    "dispatch": {"minute": "*/10", "hour": "7-21"},
+    "stalled_shipments": {"minute": "20"},
+    "fleet_alerts": {"minute": "5", "hour": "6"},
 }

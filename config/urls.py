@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/staff/", include("sales.api.staff_urls")),
     path("api/v1/partner/", include("sales.api.urls")),
     path("", include("inventory.urls")),
+    path("", include("delivery.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -52,3 +52,54 @@ def return_request_create(*, order: Order, kind: str, lines: list[tuple[str, int
     OrderEvent.objects.create(order=order, kind=f"{kind}_requested", actor_label=requested_by,
                               reason=reason[:255], data={"return_request": request.pk})
     return request
+
+
+# --- follow-up tickets -----------------------------------------------------------------
+
+
+def ticket_open(*, kind: str, subject: str, description: str = "", order=None,
+                source_key: str | None = None, actor=None, actor_label: str = ""):
+    """Open a follow-up ticket; with `source_key`, at most one per key (a
+    second call returns the first ticket). Returns (ticket, created). Runs in
+    the caller's transaction, so the ticket commits with what caused it."""
+    from core.audit import audit_record
+    from customer_service.models import Ticket, TicketEvent
+
+    label = actor_label or getattr(actor, "username", "")
+    with transaction.atomic():
+        if source_key is not None:
+            existing = Ticket.objects.filter(source_key=source_key).first()
+            if existing is not None:
+                return existing, False
+        ticket = Ticket.objects.create(kind=kind, subject=subject[:200], description=description,
+                                       order=order, source_key=source_key, opened_by=label)
+        TicketEvent.objects.create(ticket=ticket, to_status=Ticket.Status.OPEN,
+                                   actor=actor if getattr(actor, "pk", None) else None,
+                                   actor_label=label, note=subject[:255])
+        audit_record(actor=actor, actor_label=label, action="ticket.open", target=ticket,
+                     data={"kind": kind, "source_key": source_key or ""})
+    return ticket, True
+
+
+@transaction.atomic
+def ticket_transition(*, ticket, to_status: str, actor, note: str = ""):
+    """Move a ticket along its transition map, with its timeline row."""
+    from core.audit import audit_record
+    from core.errors import InvalidTransition
+    from customer_service.models import Ticket, TicketEvent
+
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if to_status not in Ticket.TRANSITIONS[ticket.status]:
+        raise InvalidTransition(f"ticket {ticket.pk} cannot go from {ticket.status} to "
+                                f"{to_status}")
+    old = ticket.status
+    ticket.status = to_status
+    ticket.resolved_at = (timezone.now() if to_status in (Ticket.Status.RESOLVED,
+                                                          Ticket.Status.CLOSED)
+                          else None)
+    ticket.save(update_fields=["status", "resolved_at", "updated_at"])
+    TicketEvent.objects.create(ticket=ticket, from_status=old, to_status=to_status,
+                               actor=actor if getattr(actor, "pk", None) else None,
+                               actor_label=getattr(actor, "username", ""), note=note[:255])
+    audit_record(actor=actor, action=f"ticket.{to_status}", target=ticket, reason=note)
+    return ticket
