@@ -95,31 +95,42 @@ class ReceivedQuantityForm(forms.ModelForm):
         return cleaned
 
 
-class TransferLineInline(TabularInline):
-    model = TransferLine
+class ReceivingLineInline(TabularInline):
+    """Lines of a document that is drafted, then sent/ordered, then received:
+    SKU and quantity are editable while drafting, the received quantity only
+    while the goods are on their way."""
+
     form = ReceivedQuantityForm
-    extra = 1
     fields = ("sku", "quantity", "received_quantity")
     autocomplete_fields = ("sku",)
+    drafting_status: str
+    receiving_status: str
 
     def _status(self, obj):
-        return obj.status if obj is not None else TransferStatus.DRAFT
+        return obj.status if obj is not None else self.drafting_status
 
     def get_readonly_fields(self, request, obj=None):
         status = self._status(obj)
-        if status == TransferStatus.DRAFT:
+        if status == self.drafting_status:
             return ("received_quantity",)
-        if status == TransferStatus.SENT:
+        if status == self.receiving_status:
             return ("sku", "quantity")
         return ("sku", "quantity", "received_quantity")
 
     def has_add_permission(self, request, obj=None):
-        return self._status(obj) == TransferStatus.DRAFT and super().has_add_permission(
+        return self._status(obj) == self.drafting_status and super().has_add_permission(
             request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._status(obj) == TransferStatus.DRAFT and super().has_delete_permission(
+        return self._status(obj) == self.drafting_status and super().has_delete_permission(
             request, obj)
+
+
+class TransferLineInline(ReceivingLineInline):
+    model = TransferLine
+    extra = 1
+    drafting_status = TransferStatus.DRAFT
+    receiving_status = TransferStatus.SENT
 
     def has_change_permission(self, request, obj=None):
         return self._status(obj) in (TransferStatus.DRAFT, TransferStatus.SENT) and \
@@ -485,31 +496,11 @@ class StocktakeAdmin(DocumentAdmin):
 
 # --- purchase requests -------------------------------------------------------------------------
 
-class PurchaseRequestLineInline(TabularInline):
+class PurchaseRequestLineInline(ReceivingLineInline):
     model = PurchaseRequestLine
-    form = ReceivedQuantityForm
     extra = 0
-    fields = ("sku", "quantity", "received_quantity")
-    autocomplete_fields = ("sku",)
-
-    def _status(self, obj):
-        return obj.status if obj is not None else PurchaseStatus.REQUESTED
-
-    def get_readonly_fields(self, request, obj=None):
-        status = self._status(obj)
-        if status == PurchaseStatus.REQUESTED:
-            return ("received_quantity",)
-        if status == PurchaseStatus.ORDERED:
-            return ("sku", "quantity")
-        return ("sku", "quantity", "received_quantity")
-
-    def has_add_permission(self, request, obj=None):
-        return self._status(obj) == PurchaseStatus.REQUESTED and super().has_add_permission(
-            request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._status(obj) == PurchaseStatus.REQUESTED and \
-            super().has_delete_permission(request, obj)
+    drafting_status = PurchaseStatus.REQUESTED
+    receiving_status = PurchaseStatus.ORDERED
 
     def has_change_permission(self, request, obj=None):
         return self._status(obj) in (PurchaseStatus.REQUESTED, PurchaseStatus.ORDERED) and \
