@@ -435,6 +435,24 @@ def suggestions_approve(*, suggestions: list[ReplenishmentSuggestion], actor,
 
 
 @transaction.atomic
+def suggestion_quantity_set(*, suggestion: ReplenishmentSuggestion, quantity: int, actor
+                            ) -> ReplenishmentSuggestion | None:
+    """A buyer adjusts a draft suggestion's quantity before approving it.
+    Returns None (and changes nothing) when it is no longer a draft."""
+    locked = suggestions_lock(suggestion_ids=[suggestion.pk])
+    if not locked or locked[0].status != SuggestionStatus.DRAFT:
+        return None
+    current = locked[0]
+    if current.quantity != quantity:
+        old = current.quantity
+        current.quantity, current.updated_at = quantity, timezone.now()
+        current.save(update_fields=["quantity", "updated_at"])
+        audit_record(actor=actor, action="suggestion.quantity", target=current,
+                     data={"from": old, "to": quantity})
+    return current
+
+
+@transaction.atomic
 def suggestions_dismiss(*, suggestions: list[ReplenishmentSuggestion], actor,
                         reason: str = "") -> int:
     locked = suggestions_lock(suggestion_ids=[s.pk for s in suggestions])

@@ -27,6 +27,14 @@ def document_number(prefix: str) -> str:
     return f"{prefix}{timezone.localdate():%y%m%d}{secrets.token_hex(3).upper()}"
 
 
+def transfer_draft_saved(*, transfer: TransferOrder, actor, created: bool) -> None:
+    """Record a draft transfer written through the staff screens (header and
+    lines are saved by the form; this is its audit row)."""
+    lines = {line.sku.code: line.quantity for line in transfer.lines.select_related("sku")}
+    audit_record(actor=actor, action="transfer.create" if created else "transfer.edit",
+                 target=transfer, data={"lines": lines})
+
+
 def _check(transfer: TransferOrder, to_status: str) -> None:
     if to_status not in TRANSFER_TRANSITIONS[transfer.status]:
         raise InvalidTransition(

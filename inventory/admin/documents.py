@@ -44,6 +44,7 @@ from inventory.stocktake import (
 from inventory.transfers import (
     document_number,
     transfer_cancel,
+    transfer_draft_saved,
     transfer_receive,
     transfer_send,
 )
@@ -186,12 +187,7 @@ class TransferOrderAdmin(DocumentAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        from core.audit import audit_record
-
-        audit_record(actor=request.user, action="transfer.edit" if change else "transfer.create",
-                     target=form.instance,
-                     data={"lines": {line.sku.code: line.quantity
-                                     for line in form.instance.lines.select_related("sku")}})
+        transfer_draft_saved(transfer=form.instance, actor=request.user, created=not change)
 
     @action(description=_("Send the selected transfers (stock leaves the source)"),
             permissions=["act"])

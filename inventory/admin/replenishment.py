@@ -20,6 +20,7 @@ from inventory.models import (
 from inventory.replenishment import (
     stock_policies_compute,
     stock_policy_set,
+    suggestion_quantity_set,
     suggestions_approve,
     suggestions_dismiss,
 )
@@ -160,8 +161,7 @@ class ReplenishmentSuggestionAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Only the quantity of a draft changes here; approval is an action.
-        ReplenishmentSuggestion.objects.filter(pk=obj.pk, status=SuggestionStatus.DRAFT) \
-            .update(quantity=obj.quantity)
+        suggestion_quantity_set(suggestion=obj, quantity=obj.quantity, actor=request.user)
 
     @action(description=_("Approve the selected suggestions (create transfer orders and "
                           "purchase requests)"), permissions=["approve"])
