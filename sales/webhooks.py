@@ -52,17 +52,25 @@ def order_payload(order: Order, event: str) -> dict:
     }
 
 
-def webhook_enqueue(*, order: Order, event: str) -> WebhookDelivery | None:
-    """Call inside the order's transaction."""
-    if not order.channel.webhook_url:
+def _enqueue(*, channel, order: Order | None, event: str, payload: dict
+             ) -> WebhookDelivery | None:
+    """Write the outbox row (caller's transaction) and deliver after commit."""
+    if not channel.webhook_url:
         return None
-    delivery = WebhookDelivery.objects.create(
-        channel=order.channel, order=order, event=event, payload=order_payload(order, event),
-        next_attempt_at=timezone.now())
+    delivery = WebhookDelivery.objects.create(channel=channel, order=order, event=event,
+                                              payload=payload, next_attempt_at=timezone.now())
     from sales.tasks import webhook_deliver_task
 
     transaction.on_commit(partial(webhook_deliver_task.delay, delivery.pk))
     return delivery
+
+
+def webhook_enqueue(*, order: Order, event: str) -> WebhookDelivery | None:
+    """Call inside the order's transaction."""
+    if not order.channel.webhook_url:
+        return None
+    return _enqueue(channel=order.channel, order=order, event=event,
+                    payload=order_payload(order, event))
 
 
 def webhook_enqueue_channel_event(*, channel, event: str, payload: dict
@@ -70,15 +78,8 @@ def webhook_enqueue_channel_event(*, channel, event: str, payload: dict
     """A channel-level event (no order), e.g. `stock.changed` from inventory's
     channel stock sync. Call inside the transaction that decided to send it;
     delivery (signing, retries) is the same as for order webhooks."""
-    if not channel.webhook_url:
-        return None
     body = {"event": event, "occurred_at": timezone.now().isoformat(), **payload}
-    delivery = WebhookDelivery.objects.create(channel=channel, order=None, event=event,
-                                              payload=body, next_attempt_at=timezone.now())
-    from sales.tasks import webhook_deliver_task
-
-    transaction.on_commit(partial(webhook_deliver_task.delay, delivery.pk))
-    return delivery
+    return _enqueue(channel=channel, order=None, event=event, payload=body)
 
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
