@@ -3,8 +3,8 @@ transactions never wait on each other in a cycle), and each helper forces
 its query to run."""
 
 from django.db import connection
-from django.db.models import Q
 
+from core import sql
 from inventory.models import (
     PurchaseRequest,
     ReplenishmentSuggestion,
@@ -13,26 +13,37 @@ from inventory.models import (
     TransferOrder,
 )
 
+LEVEL_FIELDS = ("id", "sku", "location", "on_hand", "reserved", "in_transit", "returned",
+                "quarantine", "updated_at")
+
 
 def stock_levels_lock(*, pairs: set[tuple[int, int]] | None = None,
                       sku_ids: set[int] | None = None,
                       location_ids: list[int] | None = None) -> list[StockLevel]:
     """Lock StockLevel rows in pk order (so concurrent orders never deadlock)
-    and return them. Either exact (sku, location) pairs, or skus × locations."""
-    qs = StockLevel.objects.select_for_update()
+    and return them. Either exact (sku, location) pairs, or skus × locations.
+
+    Hand-written SQL (`core.sql`): this runs for every order and every
+    stock change, and the ORM's query building was most of its cost."""
     if pairs is not None:
         if not pairs:
             return []
-        by_location: dict[int, set[int]] = {}
-        for sku_id, location_id in pairs:
-            by_location.setdefault(location_id, set()).add(sku_id)
-        condition = Q()
-        for location_id, skus in sorted(by_location.items()):
-            condition |= Q(location_id=location_id, sku_id__in=sorted(skus))
-        qs = qs.filter(condition)
+        where = (f"({sql.quoted('sku_id')}, {sql.quoted('location_id')}) IN "
+                 f"(VALUES {sql.row_placeholders(2, len(pairs))})")
+        params = [value for pair in sorted(pairs) for value in pair]
     else:
-        qs = qs.filter(sku_id__in=sku_ids, location_id__in=location_ids)
-    return list(qs.order_by("pk"))
+        if not sku_ids or not location_ids:
+            return []
+        skus, locations = sorted(sku_ids), list(location_ids)
+        where = (f"{sql.quoted('sku_id')} IN {sql.in_list(len(skus))} AND "
+                 f"{sql.quoted('location_id')} IN {sql.in_list(len(locations))}")
+        params = [*skus, *locations]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql.column_list(StockLevel, LEVEL_FIELDS)} FROM {sql.table(StockLevel)} "
+            f"WHERE {where} ORDER BY {sql.quoted('id')}{lock}", params)
+        return sql.load(StockLevel, LEVEL_FIELDS, cursor.fetchall())
 
 
 def transfer_lock(*, transfer_id: int) -> TransferOrder:

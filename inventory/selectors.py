@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     DecimalField,
     ExpressionWrapper,
@@ -14,6 +15,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from core import sql
 from inventory.enums import AlertStatus, MovementKind
 from inventory.models import (
     Location,
@@ -25,6 +27,21 @@ from inventory.models import (
     TransferLine,
 )
 from inventory.services import STATES
+
+SKU_ORDER_FIELDS = ("id", "code", "name", "price")
+
+
+def skus_for_order(*, codes: set[str]) -> dict[str, Sku]:
+    """Active SKUs by code, with what an order line needs (one statement per
+    order intake, so hand-written; other fields load on access)."""
+    if not codes:
+        return {}
+    q = sql.quoted
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sql.column_list(Sku, SKU_ORDER_FIELDS)} FROM {sql.table(Sku)} "
+            f"WHERE {q('code')} IN {sql.in_list(len(codes))} AND {q('is_active')}", list(codes))
+        return {sku.code: sku for sku in sql.load(Sku, SKU_ORDER_FIELDS, cursor.fetchall())}
 
 
 def stock_available_for_locations(*, location_ids: list[int],

@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Now
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.audit import audit_record
 from core.errors import DomainError
 from inventory.allocation import Pick, allocation_plan
@@ -124,25 +124,52 @@ def stock_post(*, levels: dict[tuple[int, int], StockLevel], deltas: Iterable[De
                 _("Stock of %(sku)s at %(location)s would go negative.")
                 % {"sku": sku, "location": location},
                 code=StockErrorCode.NEGATIVE_STOCK)
-    updates = {"updated_at": Now()}
-    zero = Value(0)
-    for state in STATES:
-        cases = [When(pk=pk, then=Value(change[state])) for pk, change in totals.items()
-                 if change[state]]
-        if cases:
-            updates[state] = F(state) + Case(*cases, default=zero, output_field=IntegerField())
-    StockLevel.objects.filter(pk__in=list(totals)).update(**updates)
+    now = timezone.now()
+    user = actor if getattr(actor, "pk", None) else None
+    rows = [(d.sku_id, d.location_id, kind, d.on_hand, d.reserved, d.in_transit, d.returned,
+             d.quarantine, getattr(order, "pk", None), reference[:40], reason[:255],
+             getattr(user, "pk", None), now) for d in deltas]
+    ids = _post_rows(totals=totals, rows=rows, now=now)
     for pk, change in totals.items():
         for state in STATES:
             setattr(by_pk[pk], state, getattr(by_pk[pk], state) + change[state])
-    user = actor if getattr(actor, "pk", None) else None
-    return StockMovement.objects.bulk_create([
-        StockMovement(sku_id=d.sku_id, location_id=d.location_id, kind=kind,
-                      on_hand_delta=d.on_hand, reserved_delta=d.reserved,
-                      in_transit_delta=d.in_transit, returned_delta=d.returned,
-                      quarantine_delta=d.quarantine, order=order, reference=reference[:40],
-                      reason=reason[:255], actor=user)
-        for d in deltas])
+        by_pk[pk].updated_at = now
+    return [StockMovement(pk=movement_id, sku_id=d.sku_id, location_id=d.location_id, kind=kind,
+                          on_hand_delta=d.on_hand, reserved_delta=d.reserved,
+                          in_transit_delta=d.in_transit, returned_delta=d.returned,
+                          quarantine_delta=d.quarantine, order=order, reference=reference[:40],
+                          reason=reason[:255], actor=user, created_at=now)
+            for movement_id, d in zip(ids, deltas, strict=True)]
+
+
+MOVEMENT_FIELDS = ("sku", "location", "kind", "on_hand_delta", "reserved_delta",
+                   "in_transit_delta", "returned_delta", "quarantine_delta", "order",
+                   "reference", "reason", "actor", "created_at")
+
+
+def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> list[int]:
+    """Add `totals` (level pk → state → change) to the book and append the
+    ledger `rows`: one statement on PostgreSQL (the UPDATE in a WITH), two
+    elsewhere. Returns the new movement ids in `rows` order."""
+    changes = [(pk, *(change[state] for state in STATES)) for pk, change in totals.items()]
+    level = sql.table(StockLevel)
+    update = (f"UPDATE {level} SET "
+              + ", ".join(f"{sql.quoted(state)} = {sql.quoted(state)} + d.column{i}"
+                          for i, state in enumerate(STATES, start=2))
+              + f", {sql.quoted('updated_at')} = %s FROM (VALUES "
+              f"{sql.row_placeholders(len(STATES) + 1, len(changes))}) AS d "
+              f"WHERE {level}.{sql.quoted('id')} = d.column1")
+    stamp = StockLevel._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    update_params = [stamp, *(value for change in changes for value in change)]
+    insert, insert_params = sql.insert_values(StockMovement, MOVEMENT_FIELDS, rows)
+    insert += f" RETURNING {sql.quoted('id')}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH book AS ({update}) {insert}", update_params + insert_params)
+        else:
+            cursor.execute(update, update_params)
+            cursor.execute(insert, insert_params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _apply(*, levels: dict[tuple[int, int], StockLevel], picks: Iterable[Pick], kind: str,

@@ -19,7 +19,11 @@ def _distance_km(lat1, lng1, lat2, lng2) -> float:
 
 
 def channel_locations(*, channel: Channel) -> list[Location]:
-    locations = [loc for loc in channel.locations.all() if loc.is_active]
+    """The channel's active serving locations, else every active location.
+    A channel read by `partner_key_verify` carries them already."""
+    locations = getattr(channel, "active_locations", None)
+    if locations is None:
+        locations = [loc for loc in channel.locations.all() if loc.is_active]
     if not locations:
         locations = list(Location.objects.filter(is_active=True))
     return locations

@@ -8,10 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core import sql
 from core.audit import audit_record
 from core.errors import DomainError, InvalidTransition
 from core.money import ZERO, money
@@ -80,10 +80,16 @@ def _order_number() -> str:
 
 def customer_upsert(*, name: str, phone: str, email: str = "") -> Customer:
     """One customer per phone number across channels (SPEC §5): one
-    INSERT … ON CONFLICT statement, safe under concurrent orders."""
-    customer = Customer(name=name, phone=phone, email=email)
-    Customer.objects.bulk_create([customer], update_conflicts=True, unique_fields=["phone"],
-                                 update_fields=["phone"])
+    INSERT … ON CONFLICT statement, safe under concurrent orders. An
+    existing customer keeps their name and e-mail."""
+    q = sql.quoted
+    customer = Customer(name=name, phone=phone, email=email, created_at=timezone.now())
+    text, params = sql.insert_objects(Customer, CUSTOMER_FIELDS, [customer])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{text} ON CONFLICT ({q('phone')}) DO UPDATE SET "
+                       f"{q('phone')} = EXCLUDED.{q('phone')} RETURNING {q('id')}", params)
+        customer.pk = cursor.fetchone()[0]
+    customer._state.adding = False
     return customer
 
 
@@ -109,30 +115,50 @@ def _set_status(order: Order, to_status: str, *, events: list[OrderEvent], actor
     order.exception_reason = exception_reason if to_status == OrderStatus.EXCEPTION else ""
 
 
+def _review_signals(order: Order) -> tuple[int, bool]:
+    """Orders to the same address in the last hour, and whether the same
+    customer placed an order of the same total within the duplicate window
+    (not cancelled): one statement."""
+    q, prep = sql.quoted, sql.prep
+    since_hour = order.created_at - timedelta(hours=1)
+    since_duplicate = order.created_at - timedelta(minutes=DUPLICATE_WINDOW_MINUTES)
+    address = f"{q('district')} = %s AND {q('line1')} = %s"
+    same_order = f"{q('customer_id')} = %s AND {q('total')} = %s"
+    total = prep(Order, "total", order.total)
+    text = (f"SELECT COALESCE(SUM(CASE WHEN {address} THEN 1 ELSE 0 END), 0), "
+            f"COALESCE(SUM(CASE WHEN {same_order} AND {q('created_at')} >= %s "
+            f"AND {q('status')} <> %s THEN 1 ELSE 0 END), 0) "
+            f"FROM {sql.table(Order)} WHERE {q('created_at')} >= %s "
+            f"AND (({address}) OR ({same_order}))")
+    params = [order.district, order.line1, order.customer_id, total,
+              prep(Order, "created_at", since_duplicate), OrderStatus.CANCELLED,
+              prep(Order, "created_at", since_hour), order.district, order.line1,
+              order.customer_id, total]
+    if order.pk is not None:
+        text += f" AND {q('id')} <> %s"
+        params.append(order.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        to_address, duplicates = cursor.fetchone()
+    return int(to_address), bool(duplicates)
+
+
 def _review_reason(*, order: Order, channel_locations: list) -> str | None:
     """The automatic checks (one query for duplicate and address signals)."""
-    since_hour = order.created_at - timedelta(hours=1)
-    same_address = Q(district=order.district, line1=order.line1)
-    same_order = (Q(customer_id=order.customer_id, total=order.total,
-                    created_at__gte=order.created_at
-                    - timedelta(minutes=DUPLICATE_WINDOW_MINUTES))
-                  & ~Q(status=OrderStatus.CANCELLED))
-    signals = (Order.objects.filter(created_at__gte=since_hour)
-               .filter(same_address | Q(customer_id=order.customer_id, total=order.total))
-               .exclude(pk=order.pk)
-               .aggregate(to_address=Count("pk", filter=same_address),
-                          duplicates=Count("pk", filter=same_order)))
+    to_address, duplicate = _review_signals(order)
     return review_order(ReviewInput(
         fulfilment=order.fulfilment, total=order.total, paid_amount=order.paid_amount,
         same_city_served=any(loc.city == order.city and loc.kind == LocationKind.STORE
                              for loc in channel_locations),
-        orders_to_address_last_hour=signals["to_address"],
-        duplicate_found=bool(signals["duplicates"]),
+        orders_to_address_last_hour=to_address,
+        duplicate_found=duplicate,
     ))
 
 
-def _reserve(order: Order, *, lines: list[OrderLine], channel_locations: list) -> bool:
-    """Reserve the order's stock; False (and nothing written) when short.
+def _reserve(order: Order, *, lines: list[OrderLine], channel_locations: list
+             ) -> list[OrderAllocation] | None:
+    """Reserve the order's stock and return its allocations (not yet
+    saved); None (and nothing written) when short.
 
     No savepoint is needed: stock_reserve raises before it writes."""
     locations = selectors.serving_locations(
@@ -145,14 +171,12 @@ def _reserve(order: Order, *, lines: list[OrderLine], channel_locations: list) -
         picks = stock_reserve(demand=demand, locations=[loc.pk for loc in locations],
                               order=order, reason=order.number)
     except InsufficientStock:
-        return False
-    OrderAllocation.objects.bulk_create(
-        OrderAllocation(order=order, sku_id=p.sku_id, location_id=p.location_id,
-                        quantity=p.quantity) for p in picks)
+        return None
     if order.fulfilment == Fulfilment.PICKUP:
         first = next((loc for loc in locations if loc.kind == LocationKind.STORE), None)
         order.pickup_store = Store.objects.filter(location=first).first() if first else None
-    return True
+    return [OrderAllocation(order=order, sku_id=p.sku_id, location_id=p.location_id,
+                            quantity=p.quantity) for p in picks]
 
 
 def _review_and_reserve(order: Order, *, lines: list[OrderLine], events: list[OrderEvent],
@@ -162,7 +186,9 @@ def _review_and_reserve(order: Order, *, lines: list[OrderLine], events: list[Or
     reason = None if skip_checks else _review_reason(order=order,
                                                      channel_locations=channel_locations)
     if reason is None:
-        if _reserve(order, lines=lines, channel_locations=channel_locations):
+        allocations = _reserve(order, lines=lines, channel_locations=channel_locations)
+        if allocations is not None:
+            OrderAllocation.objects.bulk_create(allocations)
             _set_status(order, OrderStatus.CONFIRMED, events=events, actor=actor,
                         actor_label=actor_label, reason="review passed")
             return
@@ -208,7 +234,10 @@ def order_create(*, channel: Channel, data: OrderInput, actor_label: str = "",
 
 def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Order:
     """Review first, then write each row once: the order with its final
-    status, its lines, the reservation, and the timeline."""
+    status, its lines, the reservation, and the timeline.
+
+    This is the order intake's hot path, so its statements are hand-written
+    (`core.sql`); see bench/order_intake.py for what that bought."""
     subtotal = money(sum((line.unit_price * line.quantity for line in data.lines), ZERO))
     discount = money(sum((line.discount for line in data.lines), ZERO))
     now = timezone.now()
@@ -233,26 +262,62 @@ def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Or
     _set_status(order, OrderStatus.CONFIRMED if reason is None else OrderStatus.EXCEPTION,
                 events=events, actor_label=actor_label, exception_reason=reason or "",
                 reason="" if reason else "review passed")
-    order.save(force_insert=True)
-    lines = OrderLine.objects.bulk_create(
-        OrderLine(order=order, sku=line.sku, sku_code=line.sku.code, name=line.sku.name,
-                  quantity=line.quantity, unit_price=money(line.unit_price),
-                  discount=money(line.discount),
-                  line_total=money(line.unit_price * line.quantity - line.discount))
-        for line in data.lines)
-    if reason is None and not _reserve(order, lines=lines,
-                                       channel_locations=channel_locations):
-        events.pop()
-        order.status = OrderStatus.PENDING_REVIEW
-        _set_status(order, OrderStatus.EXCEPTION, events=events, actor_label=actor_label,
-                    exception_reason=ExceptionReason.INSUFFICIENT_STOCK)
-        order.save(update_fields=["status", "exception_reason", "updated_at"])
-    elif order.pickup_store_id:
-        order.save(update_fields=["pickup_store", "updated_at"])
-    OrderEvent.objects.bulk_create(events)
+    _insert_returning_pk(order, ORDER_FIELDS)
+    lines = [OrderLine(order=order, sku=line.sku, sku_code=line.sku.code, name=line.sku.name,
+                       quantity=line.quantity, unit_price=money(line.unit_price),
+                       discount=money(line.discount),
+                       line_total=money(line.unit_price * line.quantity - line.discount))
+             for line in data.lines]
+    allocations: list[OrderAllocation] = []
+    if reason is None:
+        allocations = _reserve(order, lines=lines, channel_locations=channel_locations) or []
+        if not allocations:
+            events.pop()
+            order.status = OrderStatus.PENDING_REVIEW
+            _set_status(order, OrderStatus.EXCEPTION, events=events, actor_label=actor_label,
+                        exception_reason=ExceptionReason.INSUFFICIENT_STOCK)
+            order.save(update_fields=["status", "exception_reason", "updated_at"])
+        elif order.pickup_store_id:
+            order.save(update_fields=["pickup_store", "updated_at"])
+    _insert_rows(((OrderLine, LINE_FIELDS, lines),
+                  (OrderAllocation, ALLOCATION_FIELDS, allocations),
+                  (OrderEvent, EVENT_FIELDS, events)))
     webhook_enqueue(order=order, event="order.status_changed")
     order.lines_cache = lines
     return order
+
+
+CUSTOMER_FIELDS = ("name", "phone", "email", "created_at")
+ORDER_FIELDS = tuple(f.name for f in Order._meta.concrete_fields if not f.primary_key)
+LINE_FIELDS = ("order", "sku", "sku_code", "name", "quantity", "unit_price", "discount",
+               "line_total")
+ALLOCATION_FIELDS = ("order", "sku", "location", "quantity")
+EVENT_FIELDS = ("order", "kind", "from_status", "to_status", "actor", "actor_label", "reason",
+                "data", "created_at")
+
+
+def _insert_returning_pk(obj, names: tuple[str, ...]) -> None:
+    text, params = sql.insert_objects(type(obj), names, [obj])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{text} RETURNING {sql.quoted('id')}", params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+
+
+def _insert_rows(batches) -> None:
+    """INSERT each (model, fields, objects) batch: one statement on
+    PostgreSQL (data-modifying WITHs), one per batch elsewhere. The ids are
+    not read back (nothing on the intake path needs them)."""
+    statements = [sql.insert_objects(model, names, objs) for model, names, objs in batches
+                  if objs]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            *first, (last, last_params) = statements
+            text = "WITH " + ", ".join(f"w{i} AS ({t})" for i, (t, _p) in enumerate(first))
+            cursor.execute(f"{text} {last}", [p for _t, ps in first for p in ps] + last_params)
+        else:
+            for text, params in statements:
+                cursor.execute(text, params)
 
 
 def _picks(order: Order) -> list[Pick]:

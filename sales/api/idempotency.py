@@ -58,6 +58,14 @@ def _claim(*, channel: Channel, key: str, fingerprint: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def _store(*, channel: Channel, key: str, status: int, body: str) -> None:
+    table = IdempotencyKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET response_status = %s, response_body = %s "  # noqa: S608
+            "WHERE channel_id = %s AND key = %s", [status, body, channel.pk, key])
+
+
 def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[dict, int]]
                ) -> HttpResponse:
     fingerprint = request_fingerprint(data)
@@ -70,8 +78,7 @@ def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[
             if _claim(channel=channel, key=key, fingerprint=fingerprint):
                 data, status = handler()
                 body = JSONRenderer().render(data).decode()
-                IdempotencyKey.objects.filter(channel=channel, key=key).update(
-                    response_status=status, response_body=body)
+                _store(channel=channel, key=key, status=status, body=body)
                 return _reply(body, status)
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.fields import Text
+from core.api.reuse import represented, validated
 from core.errors import DomainError
 from customer_service.api.serializers import ReturnIn, ReturnOut
 from customer_service.services import return_request_create
@@ -94,8 +95,7 @@ class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
             raise DomainError(str(_("Send an Idempotency-Key header (at most 255 characters).")),
                               code=OrderErrorCode.IDEMPOTENCY_KEY_REQUIRED, status_code=400,
                               fields={"Idempotency-Key": [str(_("This header is required."))]})
-        serializer = OrderIn(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(OrderIn, request.data)
         channel = self.channel
 
         first_attempt = True
@@ -105,10 +105,10 @@ class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
             # less for the common case); a duplicate then fails on the unique
             # index and the retry below finds the existing order.
             order, created = order_create(channel=channel,
-                                          data=_order_input(serializer.validated_data),
+                                          data=_order_input(data),
                                           actor_label=request.user.username,
                                           check_existing=not first_attempt)
-            return (OrderOut(order).data,
+            return (represented(OrderOut, order),
                     status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
         try:

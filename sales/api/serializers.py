@@ -5,7 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import MoneyString, Text
+from core.api.reuse import represented
 from inventory.models import Sku, StockLevel
+from inventory.selectors import skus_for_order
 from sales.enums import Fulfilment, OrderStatus, Priority
 from sales.models import Channel, Customer, OrderAllocation, OrderEvent
 
@@ -81,7 +83,7 @@ class OrderIn(serializers.Serializer):
 
     def validate_lines(self, lines):
         codes = {line["sku"] for line in lines}
-        skus = {sku.code: sku for sku in Sku.objects.filter(code__in=codes, is_active=True)}
+        skus = skus_for_order(codes=codes)
         errors = [{} if line["sku"] in skus else {"sku": [_("Unknown SKU.")]} for line in lines]
         if any(errors):
             raise serializers.ValidationError(errors)
@@ -132,7 +134,8 @@ class OrderOut(serializers.Serializer):
     def get_lines(self, order) -> list:
         # A just-created order carries its lines; no need to read them back.
         lines = getattr(order, "lines_cache", None)
-        return OrderLineOut(lines if lines is not None else order.lines.all(), many=True).data
+        return [represented(OrderLineOut, line)
+                for line in (lines if lines is not None else order.lines.all())]
 
     def get_exception_reason(self, order) -> str | None:
         return order.exception_reason if order.status == OrderStatus.EXCEPTION else None
@@ -140,7 +143,7 @@ class OrderOut(serializers.Serializer):
     def get_delivery_window(self, order) -> dict | None:
         if order.window_start is None:
             return None
-        return WindowOut(order).data
+        return represented(WindowOut, order)
 
 
 class OrderEventOut(serializers.ModelSerializer):
