@@ -13,6 +13,7 @@ Every statement still goes through Django's cursor, so transactions,
 `execute_wrapper`s and the test runner's query capture see it."""
 
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -134,3 +135,54 @@ def insert_objects(model: type[Model], names: tuple[str, ...],
 def prep(model: type[Model], name: str, value):
     """`value` prepared for a comparison with `model.name` (a WHERE parameter)."""
     return model._meta.get_field(name).get_db_prep_value(value, connection)
+
+
+# --- one round trip for a transaction's closing writes --------------------------------
+
+def _batch_of(conn) -> list | None:
+    return getattr(conn, "rongtong_write_batch", None)
+
+
+@contextmanager
+def write_batch():
+    """Writes made through `write()` inside this block wait, and run at its
+    end as one statement on PostgreSQL (each a data-modifying WITH): a
+    transaction's closing writes then cost one round trip. Elsewhere (and
+    in a nested block) nothing changes: `write()` runs at once.
+
+    Only for writes nothing inside the block reads back, each a plain
+    INSERT/UPDATE/DELETE (no WITH of its own). An error in a
+    waiting write surfaces at the end of the block; nothing is written if
+    the block raises."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor != "postgresql" or _batch_of(conn) is not None:
+        yield
+        return
+    conn.rongtong_write_batch = []
+    try:
+        yield
+        pending = conn.rongtong_write_batch
+    finally:
+        conn.rongtong_write_batch = None
+    if not pending:
+        return
+    *first, (last, last_params) = pending
+    text = ", ".join(f"w{i} AS ({t})" for i, (t, _p) in enumerate(first))
+    with conn.cursor() as cursor:
+        cursor.execute(f"WITH {text} {last}" if first else last,
+                       [p for _t, ps in first for p in ps] + last_params)
+
+
+def batching() -> bool:
+    return _batch_of(connections[DEFAULT_DB_ALIAS]) is not None
+
+
+def write(text: str, params: list) -> None:
+    """Run a write now, or at the end of the enclosing `write_batch`."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    pending = _batch_of(conn)
+    if pending is not None:
+        pending.append((text, params))
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(text, params)

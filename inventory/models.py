@@ -205,8 +205,11 @@ class StockLevel(models.Model):
     or held. Sold stock has left the book: its record is the ledger's
     `consume` movements (002 二(三)3(2) 庫存分區)."""
 
+    # Indexes weighed against order intake, which updates three rows per
+    # order: the (sku, location) unique index serves look-ups by SKU, and
+    # `updated_at` is not indexed so those updates stay HOT.
     sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.PROTECT,
-                            related_name="levels")
+                            related_name="levels", db_index=False)
     location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT,
                                  related_name="levels")
     on_hand = models.IntegerField(_("on hand"), default=0)
@@ -214,7 +217,7 @@ class StockLevel(models.Model):
     in_transit = models.IntegerField(_("in transit"), default=0)
     returned = models.IntegerField(_("returned, awaiting inspection"), default=0)
     quarantine = models.IntegerField(_("quarantine"), default=0)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("stock level")
@@ -243,8 +246,10 @@ class StockLevel(models.Model):
 class StockMovement(models.Model):
     """Append-only ledger. The deltas of a SKU-location sum to its book."""
 
+    # Every order appends movements: SKU look-ups use the (sku, location,
+    # created_at) index, and nothing reads movements by actor.
     sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.PROTECT,
-                            related_name="+")
+                            related_name="+", db_index=False)
     location = models.ForeignKey(Location, verbose_name=_("location"), on_delete=models.PROTECT,
                                  related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
@@ -259,7 +264,8 @@ class StockMovement(models.Model):
                                  help_text=_("Transfer, stocktake or purchase number."))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True,
-                              blank=True, on_delete=models.PROTECT, related_name="+")
+                              blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
     created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -150,7 +150,8 @@ MOVEMENT_FIELDS = ("sku", "location", "kind", "on_hand_delta", "reserved_delta",
 def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> list[int]:
     """Add `totals` (level pk → state → change) to the book and append the
     ledger `rows`: one statement on PostgreSQL (the UPDATE in a WITH), two
-    elsewhere. Returns the new movement ids in `rows` order."""
+    elsewhere. Returns the new movement ids in `rows` order (None inside a
+    `core.sql.write_batch`, which writes them later)."""
     changes = [(pk, *(change[state] for state in STATES)) for pk, change in totals.items()]
     level = sql.table(StockLevel)
     update = (f"UPDATE {level} SET "
@@ -162,6 +163,10 @@ def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> 
     stamp = StockLevel._meta.get_field("updated_at").get_db_prep_save(now, connection)
     update_params = [stamp, *(value for change in changes for value in change)]
     insert, insert_params = sql.insert_values(StockMovement, MOVEMENT_FIELDS, rows)
+    if sql.batching():  # the caller reads no ids back: one write at the batch's end
+        sql.write(update, update_params)
+        sql.write(insert, insert_params)
+        return [None] * len(rows)
     insert += f" RETURNING {sql.quoted('id')}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

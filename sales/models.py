@@ -127,14 +127,18 @@ class Customer(models.Model):
 
 
 class Order(models.Model):
-    number = models.CharField(_("number"), max_length=32, unique=True)
+    # Indexes here are weighed against intake speed (every order writes
+    # them): `number` is unique through a constraint (no LIKE index), the
+    # channel is the first column of two composite indexes, and `status`
+    # has a plain index in Meta.
+    number = models.CharField(_("number"), max_length=32)
     channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.PROTECT,
-                                related_name="orders")
+                                related_name="orders", db_index=False)
     external_id = models.CharField(_("external id"), max_length=64)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
                                  related_name="orders")
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices,
-                              default=OrderStatus.PENDING_REVIEW, db_index=True)
+                              default=OrderStatus.PENDING_REVIEW)
     exception_reason = models.CharField(_("exception reason"), max_length=30,
                                         choices=ExceptionReason.choices, blank=True)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices,
@@ -166,6 +170,7 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-pk"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="order_number_unique"),
             models.UniqueConstraint(fields=["channel", "external_id"],
                                     name="order_channel_external_id_unique"),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_gte_0"),
@@ -175,6 +180,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["channel", "-created_at"]),
             models.Index(fields=["district", "line1", "created_at"]),
+            models.Index(fields=["status"], name="order_status_idx"),
         ]
         permissions = [("resolve_exception", _("Can resolve order exceptions"))]
 
@@ -232,8 +238,10 @@ class OrderEvent(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20, blank=True)
+    # Not indexed: nothing reads events by actor, and every order writes them.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True,
-                              blank=True, on_delete=models.PROTECT, related_name="+")
+                              blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
     actor_label = models.CharField(_("by"), max_length=150, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
@@ -251,7 +259,9 @@ class OrderEvent(models.Model):
 class IdempotencyKey(models.Model):
     """A partner request's key and stored reply (kept ≥ 24 h)."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    # The (channel, key) unique index serves look-ups by channel.
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -78,16 +79,21 @@ def _order_number() -> str:
     return f"RT{timezone.localdate():%y%m%d}{secrets.token_hex(4).upper()}"
 
 
+def _customer_upsert_sql(customer: Customer) -> tuple[str, list]:
+    q = sql.quoted
+    text, params = sql.insert_objects(Customer, CUSTOMER_FIELDS, [customer])
+    return (f"{text} ON CONFLICT ({q('phone')}) DO UPDATE SET "
+            f"{q('phone')} = EXCLUDED.{q('phone')} RETURNING {q('id')}", params)
+
+
 def customer_upsert(*, name: str, phone: str, email: str = "") -> Customer:
     """One customer per phone number across channels (SPEC §5): one
     INSERT … ON CONFLICT statement, safe under concurrent orders. An
     existing customer keeps their name and e-mail."""
-    q = sql.quoted
     customer = Customer(name=name, phone=phone, email=email, created_at=timezone.now())
-    text, params = sql.insert_objects(Customer, CUSTOMER_FIELDS, [customer])
+    text, params = _customer_upsert_sql(customer)
     with connection.cursor() as cursor:
-        cursor.execute(f"{text} ON CONFLICT ({q('phone')}) DO UPDATE SET "
-                       f"{q('phone')} = EXCLUDED.{q('phone')} RETURNING {q('id')}", params)
+        cursor.execute(text, params)
         customer.pk = cursor.fetchone()[0]
     customer._state.adding = False
     return customer
@@ -115,37 +121,73 @@ def _set_status(order: Order, to_status: str, *, events: list[OrderEvent], actor
     order.exception_reason = exception_reason if to_status == OrderStatus.EXCEPTION else ""
 
 
-def _review_signals(order: Order) -> tuple[int, bool]:
-    """Orders to the same address in the last hour, and whether the same
-    customer placed an order of the same total within the duplicate window
-    (not cancelled): one statement."""
+def _signals_sql(order: Order, *, customer: str, customer_params: list
+                 ) -> tuple[str, list]:
+    """SELECT of two review signals: orders to the same address in the last
+    hour, and orders of the same customer and total within the duplicate
+    window (not cancelled). `customer` is the SQL for the customer id."""
     q, prep = sql.quoted, sql.prep
     since_hour = order.created_at - timedelta(hours=1)
     since_duplicate = order.created_at - timedelta(minutes=DUPLICATE_WINDOW_MINUTES)
-    address = f"{q('district')} = %s AND {q('line1')} = %s"
-    same_order = f"{q('customer_id')} = %s AND {q('total')} = %s"
+    address = f"o.{q('district')} = %s AND o.{q('line1')} = %s"
+    same_order = f"o.{q('customer_id')} = {customer} AND o.{q('total')} = %s"
     total = prep(Order, "total", order.total)
     text = (f"SELECT COALESCE(SUM(CASE WHEN {address} THEN 1 ELSE 0 END), 0), "
-            f"COALESCE(SUM(CASE WHEN {same_order} AND {q('created_at')} >= %s "
-            f"AND {q('status')} <> %s THEN 1 ELSE 0 END), 0) "
-            f"FROM {sql.table(Order)} WHERE {q('created_at')} >= %s "
+            f"COALESCE(SUM(CASE WHEN {same_order} AND o.{q('created_at')} >= %s "
+            f"AND o.{q('status')} <> %s THEN 1 ELSE 0 END), 0) "
+            f"FROM {sql.table(Order)} o WHERE o.{q('created_at')} >= %s "
             f"AND (({address}) OR ({same_order}))")
-    params = [order.district, order.line1, order.customer_id, total,
+    params = [order.district, order.line1, *customer_params, total,
               prep(Order, "created_at", since_duplicate), OrderStatus.CANCELLED,
               prep(Order, "created_at", since_hour), order.district, order.line1,
-              order.customer_id, total]
+              *customer_params, total]
     if order.pk is not None:
-        text += f" AND {q('id')} <> %s"
+        text += f" AND o.{q('id')} <> %s"
         params.append(order.pk)
+    return text, params
+
+
+def _review_signals(order: Order) -> tuple[int, bool]:
+    text, params = _signals_sql(order, customer="%s", customer_params=[order.customer_id])
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         to_address, duplicates = cursor.fetchone()
     return int(to_address), bool(duplicates)
 
 
-def _review_reason(*, order: Order, channel_locations: list) -> str | None:
-    """The automatic checks (one query for duplicate and address signals)."""
-    to_address, duplicate = _review_signals(order)
+def _intake_customer_and_signals(order: Order, data: "OrderInput") -> tuple[int, bool]:
+    """Upsert the customer and read the review signals; on PostgreSQL in one
+    statement that also draws the order's id (so the order row can be
+    written last, with the other rows, in one statement)."""
+    if connection.vendor != "postgresql":
+        order.customer = customer_upsert(name=data.customer_name, phone=data.customer_phone,
+                                         email=data.customer_email)
+        return _review_signals(order)
+    upsert, upsert_params = _customer_upsert_sql(
+        Customer(name=data.customer_name, phone=data.customer_phone,
+                 email=data.customer_email, created_at=order.created_at))
+    signals, signal_params = _signals_sql(order, customer="c.id", customer_params=[])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH c AS ({upsert}) SELECT c.id, nextval(%s), s.* FROM c, LATERAL ({signals}) s",
+            [*upsert_params, _order_id_sequence(), *signal_params])
+        customer_id, order.pk, to_address, duplicates = cursor.fetchone()
+    order.customer_id = customer_id
+    return int(to_address), bool(duplicates)
+
+
+@cache
+def _order_id_sequence() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [Order._meta.db_table, "id"])
+        return cursor.fetchone()[0]
+
+
+def _review_reason(*, order: Order, channel_locations: list,
+                   signals: tuple[int, bool] | None = None) -> str | None:
+    """The automatic checks (one query for duplicate and address signals,
+    unless the caller read them already)."""
+    to_address, duplicate = signals if signals is not None else _review_signals(order)
     return review_order(ReviewInput(
         fulfilment=order.fulfilment, total=order.total, paid_amount=order.paid_amount,
         same_city_served=any(loc.city == order.city and loc.kind == LocationKind.STORE
@@ -221,7 +263,7 @@ def order_create(*, channel: Channel, data: OrderInput, actor_label: str = "",
         if existing is not None:
             return existing, False
     try:
-        with transaction.atomic(savepoint=False):
+        with transaction.atomic(savepoint=False), sql.write_batch():
             return _order_insert(channel=channel, data=data, actor_label=actor_label), True
     except IntegrityError:
         if transaction.get_connection().in_atomic_block:
@@ -241,11 +283,9 @@ def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Or
     subtotal = money(sum((line.unit_price * line.quantity for line in data.lines), ZERO))
     discount = money(sum((line.discount for line in data.lines), ZERO))
     now = timezone.now()
-    customer = customer_upsert(name=data.customer_name, phone=data.customer_phone,
-                               email=data.customer_email)
     order = Order(
         number=_order_number(), channel=channel, external_id=data.external_id,
-        customer=customer, status=OrderStatus.PENDING_REVIEW, priority=data.priority,
+        status=OrderStatus.PENDING_REVIEW, priority=data.priority,
         fulfilment=data.fulfilment, province=data.province, city=data.city,
         district=data.district, line1=data.line1, lat=data.lat, lng=data.lng,
         window_start=data.window_start, window_end=data.window_end,
@@ -253,16 +293,17 @@ def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Or
         paid_amount=money(data.paid_amount), note=data.note,
         review_deadline=now + REVIEW_DEADLINE, created_at=now,
     )
+    signals = _intake_customer_and_signals(order, data)
     channel_locations = selectors.channel_locations(channel=channel)
-    reason = _review_reason(order=order, channel_locations=channel_locations)
+    reason = _review_reason(order=order, channel_locations=channel_locations, signals=signals)
     events = [_event(order, kind="created", to_status=OrderStatus.PENDING_REVIEW,
                      actor_label=actor_label)]
-    # Optimistically confirmed: the row is invisible to others until commit,
-    # and a short stock flips it to exception below.
+    # Optimistically confirmed; a short stock flips it to exception below.
     _set_status(order, OrderStatus.CONFIRMED if reason is None else OrderStatus.EXCEPTION,
                 events=events, actor_label=actor_label, exception_reason=reason or "",
                 reason="" if reason else "review passed")
-    _insert_returning_pk(order, ORDER_FIELDS)
+    if order.pk is None:  # no id drawn yet: the stock rows need the order row first
+        _insert_order(order)
     lines = [OrderLine(order=order, sku=line.sku, sku_code=line.sku.code, name=line.sku.name,
                        quantity=line.quantity, unit_price=money(line.unit_price),
                        discount=money(line.discount),
@@ -271,17 +312,22 @@ def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Or
     allocations: list[OrderAllocation] = []
     if reason is None:
         allocations = _reserve(order, lines=lines, channel_locations=channel_locations) or []
+        changed = ["pickup_store"] if order.pickup_store_id else []
         if not allocations:
             events.pop()
             order.status = OrderStatus.PENDING_REVIEW
             _set_status(order, OrderStatus.EXCEPTION, events=events, actor_label=actor_label,
                         exception_reason=ExceptionReason.INSUFFICIENT_STOCK)
-            order.save(update_fields=["status", "exception_reason", "updated_at"])
-        elif order.pickup_store_id:
-            order.save(update_fields=["pickup_store", "updated_at"])
-    _insert_rows(((OrderLine, LINE_FIELDS, lines),
-                  (OrderAllocation, ALLOCATION_FIELDS, allocations),
-                  (OrderEvent, EVENT_FIELDS, events)))
+            changed = ["status", "exception_reason"]
+        if changed and not order._state.adding:
+            order.save(update_fields=[*changed, "updated_at"])
+    batches = [(OrderLine, LINE_FIELDS, lines),
+               (OrderAllocation, ALLOCATION_FIELDS, allocations),
+               (OrderEvent, EVENT_FIELDS, events)]
+    if order._state.adding:
+        batches.insert(0, (Order, ("id", *ORDER_FIELDS), [order]))
+    _insert_rows(batches)
+    order._state.adding = False
     webhook_enqueue(order=order, event="order.status_changed")
     order.lines_cache = lines
     return order
@@ -296,28 +342,20 @@ EVENT_FIELDS = ("order", "kind", "from_status", "to_status", "actor", "actor_lab
                 "data", "created_at")
 
 
-def _insert_returning_pk(obj, names: tuple[str, ...]) -> None:
-    text, params = sql.insert_objects(type(obj), names, [obj])
+def _insert_order(order: Order) -> None:
+    text, params = sql.insert_objects(Order, ORDER_FIELDS, [order])
     with connection.cursor() as cursor:
         cursor.execute(f"{text} RETURNING {sql.quoted('id')}", params)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
+        order.pk = cursor.fetchone()[0]
+    order._state.adding = False
 
 
 def _insert_rows(batches) -> None:
-    """INSERT each (model, fields, objects) batch: one statement on
-    PostgreSQL (data-modifying WITHs), one per batch elsewhere. The ids are
-    not read back (nothing on the intake path needs them)."""
-    statements = [sql.insert_objects(model, names, objs) for model, names, objs in batches
-                  if objs]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(statements) > 1:
-            *first, (last, last_params) = statements
-            text = "WITH " + ", ".join(f"w{i} AS ({t})" for i, (t, _p) in enumerate(first))
-            cursor.execute(f"{text} {last}", [p for _t, ps in first for p in ps] + last_params)
-        else:
-            for text, params in statements:
-                cursor.execute(text, params)
+    """INSERT each (model, fields, objects) batch (ids are not read back),
+    at the end of the enclosing `core.sql.write_batch` if any."""
+    for model, names, objs in batches:
+        if objs:
+            sql.write(*sql.insert_objects(model, names, objs))
 
 
 def _picks(order: Order) -> list[Pick]:

@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from core import sql
 from core.errors import DomainError
 from sales.enums import OrderErrorCode
 from sales.models import Channel, IdempotencyKey
@@ -60,10 +61,8 @@ def _claim(*, channel: Channel, key: str, fingerprint: str) -> bool:
 
 def _store(*, channel: Channel, key: str, status: int, body: str) -> None:
     table = IdempotencyKey._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET response_status = %s, response_body = %s "  # noqa: S608
-            "WHERE channel_id = %s AND key = %s", [status, body, channel.pk, key])
+    sql.write(f"UPDATE {table} SET response_status = %s, response_body = %s "  # noqa: S608
+              "WHERE channel_id = %s AND key = %s", [status, body, channel.pk, key])
 
 
 def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[dict, int]]
@@ -76,9 +75,12 @@ def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = {wait_ms}")
             if _claim(channel=channel, key=key, fingerprint=fingerprint):
-                data, status = handler()
-                body = JSONRenderer().render(data).decode()
-                _store(channel=channel, key=key, status=status, body=body)
+                # The handler's closing writes and the stored reply go to
+                # PostgreSQL as one statement.
+                with sql.write_batch():
+                    data, status = handler()
+                    body = JSONRenderer().render(data).decode()
+                    _store(channel=channel, key=key, status=status, body=body)
                 return _reply(body, status)
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
