@@ -9,7 +9,7 @@ computes the same checks in SQL so lists can be filtered by them."""
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -136,13 +136,24 @@ def products_with_listing_checks(qs: QuerySet[Product] | None = None) -> QuerySe
     # Passes when the product has a category and fills every attribute the
     # category or an ancestor requires (an ancestor's path prefixes its own).
     # Table names come from the models' meta, never from input.
+    # The attribute name is a column, so Django's key transforms (literal keys
+    # only) cannot express the look-up. On SQLite, Django stores JSON with
+    # non-ASCII escaped ("\u6750…") and SQLite's `->>`/json_extract match a
+    # label against that raw text, so `->> ca.name` never finds a Chinese key;
+    # json_each decodes the labels. PostgreSQL's jsonb has no such problem.
+    if connection.vendor == "sqlite":
+        attribute_value = (
+            f"(SELECT je.value FROM json_each({product_table}.attributes) je"  # noqa: S608
+            " WHERE je.key = ca.name)")
+    else:
+        attribute_value = f"{product_table}.attributes ->> ca.name"
     attributes_ok = RawSQL(  # noqa: S611
         f"""{product_table}.category_node_id IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM {attribute_table} ca
                 JOIN {category_table} anc ON anc.id = ca.category_id
                 JOIN {category_table} own ON own.id = {product_table}.category_node_id
                 WHERE ca.is_required AND own.path LIKE anc.path || '%%'
-                  AND COALESCE({product_table}.attributes ->> ca.name, '') = '')""",  # noqa: S608
+                  AND COALESCE({attribute_value}, '') = '')""",  # noqa: S608
         (), output_field=BooleanField())
     bad_price = Sku.objects.filter(product=OuterRef("pk"), is_active=True, price__lte=0)
     any_sku = Sku.objects.filter(product=OuterRef("pk"), is_active=True)

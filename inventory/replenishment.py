@@ -243,6 +243,21 @@ def _consumed(since, until) -> Subquery:
         output_field=IntegerField()), Value(0))
 
 
+class _Decimal(Cast):
+    """Cast to a decimal so that `/` divides exactly (PostgreSQL numeric).
+
+    On SQLite `CAST(… AS decimal)` has NUMERIC affinity, which leaves an
+    integer an integer, so a division would truncate (84 / 56 = 1); casting
+    to REAL there is the only way to get a fractional quotient."""
+
+    def __init__(self, expression):
+        super().__init__(expression, output_field=DecimalField(max_digits=16, decimal_places=6))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)",
+                           **extra_context)
+
+
 def _suggestion_rows(now) -> list[dict]:
     """Open alerts without a draft suggestion, priced in SQL (see module doc)."""
     D = DecimalField(max_digits=16, decimal_places=6)  # noqa: N806
@@ -276,10 +291,10 @@ def _suggestion_rows(now) -> list[dict]:
               trend=Case(
                   When(Q(prior=0) & Q(recent__gt=0), then=Value(TREND_MAX)),
                   When(prior=0, then=Value(Decimal("1.00"))),
-                  default=Greatest(Least(Cast(F("recent"), D) / Cast(F("prior"), D),
+                  default=Greatest(Least(_Decimal(F("recent")) / _Decimal(F("prior")),
                                          Value(TREND_MAX)), Value(TREND_MIN)),
                   output_field=D),
-              daily=Cast(F("recent") + F("prior"), D) / Value(Decimal(TREND_WEEKS * 7)))
+              daily=_Decimal(F("recent") + F("prior")) / Value(Decimal(TREND_WEEKS * 7)))
           .annotate(
               target=Greatest(
                   Cast(Ceil(F("daily") * F("trend") * (F("lead_time_days") + F("review_days"))),
