@@ -20,6 +20,32 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.db.models.fields import Field
 
+# psycopg prepares a statement on the server once this connection has run
+# it this many times (our statements only: Django's own cursors bind on the
+# client and never prepare).
+PREPARE_THRESHOLD = 2
+
+
+def cursor():
+    """A cursor for this module's statements. On PostgreSQL it binds the
+    parameters on the server, so a statement the connection runs again
+    (a pooled connection runs the intake's statements over and over) is
+    parsed and planned once; the values travel apart from the SQL instead
+    of being quoted into it. Django's wrappers (query capture, execute
+    wrappers, error translation) still apply."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor != "postgresql":
+        return conn.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    raw = conn.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_THRESHOLD
+    with conn.wrap_database_errors:
+        return conn._prepare_cursor(ServerBindingCursor(raw))
+
 
 def _field(model: type[Model], name: str) -> Field:
     field = model._meta.get_field(name)
@@ -168,9 +194,9 @@ def write_batch():
         return
     *first, (last, last_params) = pending
     text = ", ".join(f"w{i} AS ({t})" for i, (t, _p) in enumerate(first))
-    with conn.cursor() as cursor:
-        cursor.execute(f"WITH {text} {last}" if first else last,
-                       [p for _t, ps in first for p in ps] + last_params)
+    with cursor() as cur:
+        cur.execute(f"WITH {text} {last}" if first else last,
+                    [p for _t, ps in first for p in ps] + last_params)
 
 
 def batching() -> bool:
@@ -184,5 +210,5 @@ def write(text: str, params: list) -> None:
     if pending is not None:
         pending.append((text, params))
         return
-    with conn.cursor() as cursor:
-        cursor.execute(text, params)
+    with cursor() as cur:
+        cur.execute(text, params)

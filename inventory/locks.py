@@ -39,7 +39,7 @@ def stock_levels_lock(*, pairs: set[tuple[int, int]] | None = None,
                  f"{sql.quoted('location_id')} IN {sql.in_list(len(locations))}")
         params = [*skus, *locations]
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"SELECT {sql.column_list(StockLevel, LEVEL_FIELDS)} FROM {sql.table(StockLevel)} "
             f"WHERE {where} ORDER BY {sql.quoted('id')}{lock}", params)

@@ -2,7 +2,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import (
     DecimalField,
     ExpressionWrapper,
@@ -37,7 +36,7 @@ def skus_for_order(*, codes: set[str]) -> dict[str, Sku]:
     if not codes:
         return {}
     q = sql.quoted
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"SELECT {sql.column_list(Sku, SKU_ORDER_FIELDS)} FROM {sql.table(Sku)} "
             f"WHERE {q('code')} IN {sql.in_list(len(codes))} AND {q('is_active')}", list(codes))

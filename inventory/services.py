@@ -168,7 +168,7 @@ def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> 
         sql.write(insert, insert_params)
         return [None] * len(rows)
     insert += f" RETURNING {sql.quoted('id')}"
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"WITH book AS ({update}) {insert}", update_params + insert_params)
         else:

@@ -5,7 +5,7 @@ import hmac
 import secrets
 from functools import cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core import sql
@@ -75,7 +75,7 @@ def partner_key_verify(plain: str) -> PartnerApiKey | None:
     if len(parts) != 3 or parts[0] != "rt":
         return None
     text, channel_fields, location_fields = _verify_sql()
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(text, [parts[1]])
         rows = cursor.fetchall()
     if not rows:

@@ -92,7 +92,7 @@ def customer_upsert(*, name: str, phone: str, email: str = "") -> Customer:
     existing customer keeps their name and e-mail."""
     customer = Customer(name=name, phone=phone, email=email, created_at=timezone.now())
     text, params = _customer_upsert_sql(customer)
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(text, params)
         customer.pk = cursor.fetchone()[0]
     customer._state.adding = False
@@ -149,7 +149,7 @@ def _signals_sql(order: Order, *, customer: str, customer_params: list
 
 def _review_signals(order: Order) -> tuple[int, bool]:
     text, params = _signals_sql(order, customer="%s", customer_params=[order.customer_id])
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(text, params)
         to_address, duplicates = cursor.fetchone()
     return int(to_address), bool(duplicates)
@@ -167,7 +167,7 @@ def _intake_customer_and_signals(order: Order, data: "OrderInput") -> tuple[int,
         Customer(name=data.customer_name, phone=data.customer_phone,
                  email=data.customer_email, created_at=order.created_at))
     signals, signal_params = _signals_sql(order, customer="c.id", customer_params=[])
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"WITH c AS ({upsert}) SELECT c.id, nextval(%s), s.* FROM c, LATERAL ({signals}) s",
             [*upsert_params, _order_id_sequence(), *signal_params])
@@ -344,7 +344,7 @@ EVENT_FIELDS = ("order", "kind", "from_status", "to_status", "actor", "actor_lab
 
 def _insert_order(order: Order) -> None:
     text, params = sql.insert_objects(Order, ORDER_FIELDS, [order])
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(f"{text} RETURNING {sql.quoted('id')}", params)
         order.pk = cursor.fetchone()[0]
     order._state.adding = False

@@ -38,3 +38,12 @@ def validated(serializer_class: type[serializers.Serializer], data) -> dict:
 def represented(serializer_class: type[serializers.Serializer], instance) -> dict:
     """`serializer_class(instance).data` (a plain dict)."""
     return _instance(serializer_class).to_representation(instance)
+
+
+def declared_field(serializer_class: type[serializers.Serializer], *path: str):
+    """A field of this thread's `serializer_class` instance, by name path
+    (`"customer", "email"`), to run one field as the serializer would."""
+    field = _instance(serializer_class)
+    for name in path:
+        field = field.fields[name]
+    return field

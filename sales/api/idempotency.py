@@ -50,7 +50,7 @@ def _claim(*, channel: Channel, key: str, fingerprint: str) -> bool:
     """INSERT the key row unless it exists (one statement). A concurrent
     twin's uncommitted row makes this wait until the twin ends."""
     table = IdempotencyKey._meta.db_table
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (channel_id, key, request_hash, response_status, "  # noqa: S608
             "response_body, created_at) VALUES (%s, %s, %s, 0, '', %s) "

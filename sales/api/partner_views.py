@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.fields import Text
-from core.api.reuse import represented, validated
+from core.api.reuse import validated
 from core.errors import DomainError
 from customer_service.api.serializers import ReturnIn, ReturnOut
 from customer_service.services import return_request_create
@@ -22,6 +22,8 @@ from inventory.models import Sku
 from sales import selectors
 from sales.api.auth import IsPartner, PartnerApiKeyAuthentication
 from sales.api.idempotency import idempotent
+from sales.api.order_input import order_in_fast
+from sales.api.order_output import order_out
 from sales.api.serializers import (
     CancelIn,
     OrderIn,
@@ -95,7 +97,7 @@ class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
             raise DomainError(str(_("Send an Idempotency-Key header (at most 255 characters).")),
                               code=OrderErrorCode.IDEMPOTENCY_KEY_REQUIRED, status_code=400,
                               fields={"Idempotency-Key": [str(_("This header is required."))]})
-        data = validated(OrderIn, request.data)
+        data = order_in_fast(request.data) or validated(OrderIn, request.data)
         channel = self.channel
 
         first_attempt = True
@@ -108,7 +110,7 @@ class PartnerOrderListCreate(PartnerView, generics.ListAPIView):
                                           data=_order_input(data),
                                           actor_label=request.user.username,
                                           check_existing=not first_attempt)
-            return (represented(OrderOut, order),
+            return (order_out(order),
                     status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
         try:
