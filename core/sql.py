@@ -14,6 +14,8 @@ Every statement still goes through Django's cursor, so transactions,
 
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -26,25 +28,32 @@ from django.db.models.fields import Field
 PREPARE_THRESHOLD = 2
 
 
+@contextmanager
 def cursor():
     """A cursor for this module's statements. On PostgreSQL it binds the
     parameters on the server, so a statement the connection runs again
     (a pooled connection runs the intake's statements over and over) is
     parsed and planned once; the values travel apart from the SQL instead
-    of being quoted into it. Django's wrappers (query capture, execute
-    wrappers, error translation) still apply."""
+    of being quoted into it. One such cursor is kept per connection (it is
+    not closed here). Django's wrappers (query capture, execute wrappers,
+    error translation) still apply."""
     conn = connections[DEFAULT_DB_ALIAS]
     if conn.vendor != "postgresql":
-        return conn.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
+        with conn.cursor() as cur:
+            yield cur
+        return
     conn.close_if_health_check_failed()
     conn.ensure_connection()
     raw = conn.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = PREPARE_THRESHOLD
+    kept = getattr(conn, "rongtong_cursor", None)
+    if kept is None or kept.closed or kept.connection is not raw:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = PREPARE_THRESHOLD
+        kept = conn.rongtong_cursor = ServerBindingCursor(raw)
     with conn.wrap_database_errors:
-        return conn._prepare_cursor(ServerBindingCursor(raw))
+        yield conn._prepare_cursor(kept)
 
 
 def _field(model: type[Model], name: str) -> Field:
@@ -91,15 +100,66 @@ def insert_values(model: type[Model], names: tuple[str, ...],
                   rows: Sequence[Sequence]) -> tuple[str, list]:
     """`INSERT INTO t (…) VALUES (…), (…)` and its parameters, each value
     prepared by its field as the ORM would. No RETURNING (add it)."""
-    fields = fields_of(model, names)
     conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: one look-up per statement
+    preps = _preparers(model, names, conn.vendor)
     params: list = []
     for row in rows:
-        for field, value in zip(fields, row, strict=True):
-            params.append(field.get_db_prep_save(value, conn))
+        for prepare, value in zip(preps, row, strict=True):
+            params.append(prepare(value, conn))
     sql = (f"INSERT INTO {table(model)} ({column_list(model, names)}) VALUES "
-           f"{row_placeholders(len(fields), len(rows))}")
+           f"{row_placeholders(len(preps), len(rows))}")
     return sql, params
+
+
+_TEXT = frozenset({"CharField", "TextField", "SlugField", "EmailField", "URLField"})
+
+
+@cache
+def _preparers(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple:
+    """Per column, a function doing what `field.get_db_prep_save` does. On
+    PostgreSQL the common cases are short-cut (they were most of an
+    intake's insert preparation): None, text as str, Decimal, aware
+    datetimes, booleans and keys pass unchanged, other integers get the
+    typed wrapper Django gives them; anything else goes through the field."""
+    out = []
+    for field in fields_of(model, names):
+        prep_save = field.get_db_prep_save
+        if vendor != "postgresql" or field.get_internal_type() == "JSONField":
+            out.append(lambda value, conn, f=prep_save: f(value, conn))
+            continue
+        kind = (field.target_field if field.is_relation else field).get_internal_type()
+        int_type = connection.ops.integerfield_type_map.get(kind) if hasattr(
+            connection.ops, "integerfield_type_map") else None
+        out.append(_fast_preparer(prep_save, kind, int_type))
+    return tuple(out)
+
+
+def _fast_preparer(prep_save, kind: str, int_type):
+    if int_type is not None:
+        def prepare(value, conn):
+            if value is None:
+                return None
+            return int_type(value) if type(value) is int else prep_save(value, conn)
+        return prepare
+    plain: tuple[type, ...] = ()
+    if kind in _TEXT:
+        plain = (str,)
+    elif kind == "DecimalField":
+        plain = (Decimal,)
+    elif kind == "BooleanField":
+        plain = (bool,)
+    elif kind in ("AutoField", "BigAutoField", "SmallAutoField"):
+        plain = (int,)  # Django passes a primary key (and a key to it) as a plain int
+    if kind == "DateTimeField":
+        def prepare(value, conn):
+            if value is None or (type(value) is datetime and value.tzinfo is not None):
+                return value
+            return prep_save(value, conn)
+        return prepare
+
+    def prepare(value, conn):
+        return value if value is None or type(value) in plain else prep_save(value, conn)
+    return prepare
 
 
 @cache
@@ -148,14 +208,35 @@ def _field_order(model: type[Model], names: tuple[str, ...]) -> tuple[int, ...]:
 def insert_objects(model: type[Model], names: tuple[str, ...],
                    objs: Sequence[Model]) -> tuple[str, list]:
     """`insert_values` for model instances, prepared as `bulk_create` does:
-    related objects saved since assignment give their new ids, and each
-    field's `pre_save` runs (`auto_now`, `auto_now_add`)."""
-    fields = fields_of(model, names)
+    a related object saved since it was assigned gives its new id, and the
+    `auto_now`/`auto_now_add` fields are stamped (their `pre_save`)."""
+    plan = _object_plan(model, names)
     rows = []
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        rows.append([field.pre_save(obj, add=True) for field in fields])
+        row = []
+        for field, attname, stamped, related in plan:
+            if stamped:
+                row.append(field.pre_save(obj, add=True))
+                continue
+            value = getattr(obj, attname)
+            if value is None and related:
+                cached = field.get_cached_value(obj, None)
+                if cached is not None:
+                    if cached.pk is None:
+                        raise ValueError(f"{model.__name__}.{field.name}: the related "
+                                         "object is not saved")
+                    value = cached.pk
+                    setattr(obj, attname, value)
+            row.append(value)
+        rows.append(row)
     return insert_values(model, names, rows)
+
+
+@cache
+def _object_plan(model: type[Model], names: tuple[str, ...]) -> tuple:
+    return tuple((f, f.attname, bool(getattr(f, "auto_now", False)
+                                     or getattr(f, "auto_now_add", False)),
+                  bool(f.is_relation and f.many_to_one)) for f in fields_of(model, names))
 
 
 def prep(model: type[Model], name: str, value):

@@ -101,7 +101,8 @@ def stock_post(*, levels: dict[tuple[int, int], StockLevel], deltas: Iterable[De
                ) -> list[StockMovement]:
     """Apply `deltas` to the locked `levels`: one UPDATE of the book, one
     INSERT into the ledger. Raises (changing nothing) if any state would go
-    negative or reserved would exceed on hand."""
+    negative or reserved would exceed on hand. Returns the movements, or
+    nothing inside a `core.sql.write_batch` (they are written at its end)."""
     deltas = [d for d in deltas if not d.is_zero()]
     if not deltas:
         return []
@@ -134,6 +135,8 @@ def stock_post(*, levels: dict[tuple[int, int], StockLevel], deltas: Iterable[De
         for state in STATES:
             setattr(by_pk[pk], state, getattr(by_pk[pk], state) + change[state])
         by_pk[pk].updated_at = now
+    if sql.batching():  # not written yet (no ids): nothing to return
+        return []
     return [StockMovement(pk=movement_id, sku_id=d.sku_id, location_id=d.location_id, kind=kind,
                           on_hand_delta=d.on_hand, reserved_delta=d.reserved,
                           in_transit_delta=d.in_transit, returned_delta=d.returned,
