@@ -42,6 +42,9 @@ def cursor():
         with conn.cursor() as cur:
             yield cur
         return
+    batch = _batch_of(conn)
+    if batch is not None and batch.statements:
+        _send(batch)  # a statement of ours may read what is waiting
     conn.close_if_health_check_failed()
     conn.ensure_connection()
     raw = conn.connection
@@ -246,7 +249,13 @@ def prep(model: type[Model], name: str, value):
 
 # --- one round trip for a transaction's closing writes --------------------------------
 
-def _batch_of(conn) -> list | None:
+class _Batch:
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list]] = []
+        self.touched: set = set()
+
+
+def _batch_of(conn) -> _Batch | None:
     return getattr(conn, "rongtong_write_batch", None)
 
 
@@ -257,23 +266,31 @@ def write_batch():
     transaction's closing writes then cost one round trip. Elsewhere (and
     in a nested block) nothing changes: `write()` runs at once.
 
-    Only for writes nothing inside the block reads back, each a plain
-    INSERT/UPDATE/DELETE (no WITH of its own). An error in a
-    waiting write surfaces at the end of the block; nothing is written if
-    the block raises."""
+    Each write is a plain INSERT/UPDATE/DELETE (no WITH of its own). A
+    statement run through this module's `cursor()` sends what is waiting
+    first, so it reads it; an ORM query does not: inside the block, read
+    nothing the waiting writes change through the ORM. PostgreSQL applies only one
+    of two changes to the same row within one statement, so a write names
+    the rows it updates (`touches`) and a second write to one of them first
+    sends what is waiting. An error in a waiting write surfaces at the end
+    of the block; nothing is written if the block raises."""
     conn = connections[DEFAULT_DB_ALIAS]
     if conn.vendor != "postgresql" or _batch_of(conn) is not None:
         yield
         return
-    conn.rongtong_write_batch = []
+    conn.rongtong_write_batch = batch = _Batch()
     try:
         yield
-        pending = conn.rongtong_write_batch
     finally:
         conn.rongtong_write_batch = None
-    if not pending:
+    _send(batch)
+
+
+def _send(batch: _Batch) -> None:
+    statements, batch.statements, batch.touched = batch.statements, [], set()
+    if not statements:
         return
-    *first, (last, last_params) = pending
+    *first, (last, last_params) = statements
     text = ", ".join(f"w{i} AS ({t})" for i, (t, _p) in enumerate(first))
     with cursor() as cur:
         cur.execute(f"WITH {text} {last}" if first else last,
@@ -284,12 +301,18 @@ def batching() -> bool:
     return _batch_of(connections[DEFAULT_DB_ALIAS]) is not None
 
 
-def write(text: str, params: list) -> None:
-    """Run a write now, or at the end of the enclosing `write_batch`."""
+def write(text: str, params: list, *, touches: Iterable = ()) -> None:
+    """Run a write now, or at the end of the enclosing `write_batch`.
+    `touches`: keys of the existing rows it updates or deletes (e.g.
+    `("inventory_stocklevel", 12)`)."""
     conn = connections[DEFAULT_DB_ALIAS]
-    pending = _batch_of(conn)
-    if pending is not None:
-        pending.append((text, params))
+    batch = _batch_of(conn)
+    if batch is None:
+        with cursor() as cur:
+            cur.execute(text, params)
         return
-    with cursor() as cur:
-        cur.execute(text, params)
+    touches = set(touches)
+    if touches & batch.touched:
+        _send(batch)
+    batch.statements.append((text, params))
+    batch.touched |= touches

@@ -167,7 +167,8 @@ def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> 
     update_params = [stamp, *(value for change in changes for value in change)]
     insert, insert_params = sql.insert_values(StockMovement, MOVEMENT_FIELDS, rows)
     if sql.batching():  # the caller reads no ids back: one write at the batch's end
-        sql.write(update, update_params)
+        sql.write(update, update_params,
+                  touches=[(StockLevel._meta.db_table, pk) for pk in totals])
         sql.write(insert, insert_params)
         return [None] * len(rows)
     insert += f" RETURNING {sql.quoted('id')}"

@@ -62,7 +62,8 @@ def _claim(*, channel: Channel, key: str, fingerprint: str) -> bool:
 def _store(*, channel: Channel, key: str, status: int, body: str) -> None:
     table = IdempotencyKey._meta.db_table
     sql.write(f"UPDATE {table} SET response_status = %s, response_body = %s "  # noqa: S608
-              "WHERE channel_id = %s AND key = %s", [status, body, channel.pk, key])
+              "WHERE channel_id = %s AND key = %s", [status, body, channel.pk, key],
+              touches=[(table, channel.pk, key)])
 
 
 def idempotent(*, channel: Channel, key: str, data, handler: Callable[[], tuple[dict, int]]
