@@ -79,9 +79,9 @@ def _order_number() -> str:
     return f"RT{timezone.localdate():%y%m%d}{secrets.token_hex(4).upper()}"
 
 
-def _customer_upsert_sql(customer: Customer) -> tuple[str, list]:
+def _customer_upsert_sql(*, name: str, phone: str, email: str, now) -> tuple[str, list]:
     q = sql.quoted
-    text, params = sql.insert_objects(Customer, CUSTOMER_FIELDS, [customer])
+    text, params = sql.insert_values(Customer, CUSTOMER_FIELDS, [(name, phone, email, now)])
     return (f"{text} ON CONFLICT ({q('phone')}) DO UPDATE SET "
             f"{q('phone')} = EXCLUDED.{q('phone')} RETURNING {q('id')}", params)
 
@@ -91,7 +91,8 @@ def customer_upsert(*, name: str, phone: str, email: str = "") -> Customer:
     INSERT … ON CONFLICT statement, safe under concurrent orders. An
     existing customer keeps their name and e-mail."""
     customer = Customer(name=name, phone=phone, email=email, created_at=timezone.now())
-    text, params = _customer_upsert_sql(customer)
+    text, params = _customer_upsert_sql(name=name, phone=phone, email=email,
+                                        now=customer.created_at)
     with sql.cursor() as cursor:
         cursor.execute(text, params)
         customer.pk = cursor.fetchone()[0]
@@ -164,8 +165,8 @@ def _intake_customer_and_signals(order: Order, data: "OrderInput") -> tuple[int,
                                          email=data.customer_email)
         return _review_signals(order)
     upsert, upsert_params = _customer_upsert_sql(
-        Customer(name=data.customer_name, phone=data.customer_phone,
-                 email=data.customer_email, created_at=order.created_at))
+        name=data.customer_name, phone=data.customer_phone, email=data.customer_email,
+        now=order.created_at)
     signals, signal_params = _signals_sql(order, customer="c.id", customer_params=[])
     with sql.cursor() as cursor:
         cursor.execute(
