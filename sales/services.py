@@ -280,7 +280,7 @@ def _order_insert(*, channel: Channel, data: OrderInput, actor_label: str) -> Or
     status, its lines, the reservation, and the timeline.
 
     This is the order intake's hot path, so its statements are hand-written
-    (`core.sql`); see bench/order_intake.py for what that bought."""
+    (`core.sql`); bench/README.md has what that bought."""
     subtotal = money(sum((line.unit_price * line.quantity for line in data.lines), ZERO))
     discount = money(sum((line.discount for line in data.lines), ZERO))
     now = timezone.now()
