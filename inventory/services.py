@@ -135,7 +135,7 @@ def stock_post(*, levels: dict[tuple[int, int], StockLevel], deltas: Iterable[De
         for state in STATES:
             setattr(by_pk[pk], state, getattr(by_pk[pk], state) + change[state])
         by_pk[pk].updated_at = now
-    if sql.batching():  # not written yet (no ids): nothing to return
+    if ids is None:  # waiting in a write batch: no ids to return
         return []
     return [StockMovement(pk=movement_id, sku_id=d.sku_id, location_id=d.location_id, kind=kind,
                           on_hand_delta=d.on_hand, reserved_delta=d.reserved,
@@ -150,11 +150,12 @@ MOVEMENT_FIELDS = ("sku", "location", "kind", "on_hand_delta", "reserved_delta",
                    "reference", "reason", "actor", "created_at")
 
 
-def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> list[int]:
+def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now
+               ) -> list[int] | None:
     """Add `totals` (level pk → state → change) to the book and append the
     ledger `rows`: one statement on PostgreSQL (the UPDATE in a WITH), two
-    elsewhere. Returns the new movement ids in `rows` order (None inside a
-    `core.sql.write_batch`, which writes them later)."""
+    elsewhere. Returns the new movement ids in `rows` order, or None inside
+    a `core.sql.write_batch` (which writes them later)."""
     changes = [(pk, *(change[state] for state in STATES)) for pk, change in totals.items()]
     level = sql.table(StockLevel)
     update = (f"UPDATE {level} SET "
@@ -170,7 +171,7 @@ def _post_rows(*, totals: dict[int, dict[str, int]], rows: list[tuple], now) -> 
         sql.write(update, update_params,
                   touches=[(StockLevel._meta.db_table, pk) for pk in totals])
         sql.write(insert, insert_params)
-        return [None] * len(rows)
+        return None
     insert += f" RETURNING {sql.quoted('id')}"
     with sql.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -17,19 +17,44 @@ from decimal import Decimal
 from rest_framework.exceptions import ValidationError
 
 from core.api.reuse import declared_field, validated
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from inventory.selectors import skus_for_order
-from sales.api.serializers import MAX_LINES, MAX_QUANTITY, MONEY_MAX, OrderIn, WindowIn
+from sales.api.serializers import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    MONEY_MAX,
+    PHONE_PATTERN,
+    OrderIn,
+    WindowIn,
+)
 from sales.enums import Fulfilment, Priority
 
 # Strict forms only: what DRF would also accept unchanged (no sign, exponent
 # or spaces). Anything else is left to DRF.
-_MONEY = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?")
+_WHOLE = MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES
+_MONEY = re.compile(rf"[0-9]{{1,{_WHOLE}}}(?:\.[0-9]{{1,{MONEY_DECIMAL_PLACES}}})?")
 _DEGREES = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,6})?")
-_PHONE = re.compile(r"\+?[0-9][0-9\- ]{4,19}")
-_CENT = Decimal("0.01")
+_PHONE = re.compile(PHONE_PATTERN)
+_CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
 _MICRO = Decimal("0.000001")
 _FULFILMENT = frozenset(Fulfilment.values)
 _PRIORITY = frozenset(Priority.values)
+
+
+def _limits(*paths: str) -> dict[str, int]:
+    """The max_length OrderIn declares at each path (one source for them)."""
+    serializer, out = OrderIn(), {}
+    for path in paths:
+        field = serializer
+        for name in path.split("."):
+            field = field.child if name == "*" else field.fields[name]
+        out[path] = field.max_length
+    return out
+
+
+_LIMITS = _limits("external_id", "customer.name", "customer.phone", "lines.*.sku",
+                  "shipping_address.province", "shipping_address.city",
+                  "shipping_address.district", "shipping_address.line1", "note")
 
 
 class _Refer(Exception):  # noqa: N818 - not an error: "let OrderIn decide"
@@ -106,7 +131,8 @@ def _order(data) -> dict:
         if line_total > MONEY_MAX:
             raise _Refer
         total += line_total
-        out_lines.append({"sku": _text(line.get("sku"), 64), "quantity": quantity,
+        out_lines.append({"sku": _text(line.get("sku"), _LIMITS["lines.*.sku"]),
+                          "quantity": quantity,
                           "unit_price": unit_price})
     if total > MONEY_MAX:
         raise _Refer
@@ -114,29 +140,30 @@ def _order(data) -> dict:
     if type(fulfilment) is not str or type(priority) is not str \
             or fulfilment not in _FULFILMENT or priority not in _PRIORITY:
         raise _Refer
-    phone = _text(customer.get("phone"), 20)
-    if not _PHONE.fullmatch(phone):
+    phone = _text(customer.get("phone"), _LIMITS["customer.phone"])
+    if not _PHONE.search(phone):  # as DRF's RegexValidator
         raise _Refer
     window = data.get("delivery_window")
     if window is not None:
         window = validated(WindowIn, window)  # datetimes: DRF's parsing and time zones
     validated_data = {
-        "external_id": _text(data.get("external_id"), 64),
-        "customer": {"name": _text(customer.get("name"), 100), "phone": phone,
+        "external_id": _text(data.get("external_id"), _LIMITS["external_id"]),
+        "customer": {"name": _text(customer.get("name"), _LIMITS["customer.name"]),
+                     "phone": phone,
                      "email": _email(customer)},
         "lines": out_lines,
         "shipping_address": {
-            "province": _text(address.get("province"), 50),
-            "city": _text(address.get("city"), 50),
-            "district": _text(address.get("district"), 50),
-            "line1": _text(address.get("line1"), 255),
+            "province": _text(address.get("province"), _LIMITS["shipping_address.province"]),
+            "city": _text(address.get("city"), _LIMITS["shipping_address.city"]),
+            "district": _text(address.get("district"), _LIMITS["shipping_address.district"]),
+            "line1": _text(address.get("line1"), _LIMITS["shipping_address.line1"]),
             "lat": _degrees(address.get("lat"), 90),
             "lng": _degrees(address.get("lng"), 180),
         },
         "fulfilment": fulfilment,
         "delivery_window": window,
         "paid_amount": _money(data.get("paid_amount")),
-        "note": _text(data.get("note", ""), 500, blank=True),
+        "note": _text(data.get("note", ""), _LIMITS["note"], blank=True),
         "priority": priority,
     }
     skus = skus_for_order(codes={line["sku"] for line in out_lines})

@@ -14,11 +14,12 @@ from sales.models import Channel, Customer, OrderAllocation, OrderEvent
 MAX_LINES = 200
 MONEY_MAX = Decimal("9999999999.99")
 MAX_QUANTITY = 9999
+PHONE_PATTERN = r"^\+?[0-9][0-9\- ]{4,19}$"
 
 
 class CustomerIn(serializers.Serializer):
     name = Text(max_length=100)
-    phone = serializers.RegexField(r"^\+?[0-9][0-9\- ]{4,19}$", max_length=20,
+    phone = serializers.RegexField(PHONE_PATTERN, max_length=20,
                                    error_messages={"invalid": _("Enter a valid phone number.")})
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
 
