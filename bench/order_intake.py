@@ -22,7 +22,12 @@ What it does:
    ``--sweep`` a few gunicorn settings are tried first and the best is used.
 4. With ``--profile N``, times N in-process orders against the bench DB (wall,
    time inside SQL executes, process CPU) and cProfiles N more with a CPU clock.
-5. Runs PostgreSQL's TPC-B (``pgbench -i -s 10``; ``pgbench -c 16 -j 2 -T S``)
+5. With ``--floors``, measures what the machine does with the application
+   out of the way: Django's 404 under the same gunicorn and clients, and the
+   SQL of 24 real orders (captured in-process) replayed by ``pgbench -M
+   prepared`` with no Python at all; then prints what the ratio target
+   leaves for the application.
+6. Runs PostgreSQL's TPC-B (``pgbench -i -s 10``; ``pgbench -c 16 -j 2 -T S``)
    on the same server and prints orders/s ÷ pgbench tps.
 
 Gunicorn, the client processes and the bench databases are cleaned up on
@@ -40,10 +45,12 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -57,6 +64,8 @@ BIN = Path(sys.executable).parent
 BENCH_DB = "rongtong_bench"
 PGBENCH_DB = "rongtong_bench_pgbench"
 ORDERS_PATH = "/api/v1/partner/orders/"
+FLOOR_PATH = "/bench-floor-no-such-page/"
+REPLAY_ORDERS = 24  # orders whose SQL --floors replays (one pgbench script each)
 MARKER = "@@BENCH@@"
 
 TARGET_ORDERS_PER_S = 250.0
@@ -216,6 +225,47 @@ def _post(client, body: dict, idem: str):
     return data
 
 
+@contextlib.contextmanager
+def _captured(conn):
+    """Record every statement run on `conn` as ("sql", sql, params, ms) and
+    transaction control as ("tx", "BEGIN"/"COMMIT"/"ROLLBACK", None, ms)."""
+    events: list[tuple[str, str, object, float]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            events.append(("sql", sql, params, (time.perf_counter() - start) * 1000))
+
+    original_set_autocommit, original_commit = conn.set_autocommit, conn.commit
+    original_rollback = conn.rollback
+
+    def set_autocommit(autocommit, *args, **kwargs):
+        if not autocommit:
+            events.append(("tx", "BEGIN", None, 0.0))
+        return original_set_autocommit(autocommit, *args, **kwargs)
+
+    def commit():
+        start = time.perf_counter()
+        try:
+            return original_commit()
+        finally:
+            events.append(("tx", "COMMIT", None, (time.perf_counter() - start) * 1000))
+
+    def rollback():
+        events.append(("tx", "ROLLBACK", None, 0.0))
+        return original_rollback()
+
+    conn.set_autocommit, conn.commit, conn.rollback = set_autocommit, commit, rollback
+    try:
+        with conn.execute_wrapper(wrapper):
+            yield events
+    finally:
+        conn.set_autocommit, conn.commit = original_set_autocommit, original_commit
+        conn.rollback = original_rollback
+
+
 def internal_explain(payload: dict) -> None:
     """Capture every statement (and BEGIN/COMMIT) of one order intake."""
     _django()
@@ -227,46 +277,107 @@ def internal_explain(payload: dict) -> None:
     tag = f"{secrets.randbelow(10**6):06d}"
     # One order first: warms per-process caches (content types, translations).
     _post(client, order_body(payload["skus"], f"X{tag}-0", f"3{tag}0", rng), f"X{tag}-0")
-
-    events: list[tuple[str, str, float]] = []
-
-    def wrapper(execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
+    body = order_body(payload["skus"], f"X{tag}-1", f"3{tag}1", rng)
+    start = time.perf_counter()
+    with _captured(conn) as captured:
+        _post(client, body, f"X{tag}-1")
+    wall = (time.perf_counter() - start) * 1000
+    events = []
+    for kind, sql, params, ms in captured:
+        if kind == "tx":
+            text = "BEGIN  -- implicit, sent by psycopg before the next statement" \
+                if sql == "BEGIN" else sql
+        else:
             text = sql
             with contextlib.suppress(Exception):
                 text = _inline(sql, params)
-            events.append(("sql", text, (time.perf_counter() - start) * 1000))
-
-    original_set_autocommit, original_commit = conn.set_autocommit, conn.commit
-    original_rollback = conn.rollback
-
-    def set_autocommit(autocommit, *args, **kwargs):
-        if not autocommit:
-            events.append(("tx", "BEGIN  -- implicit, sent by psycopg before the next statement",
-                           0.0))
-        return original_set_autocommit(autocommit, *args, **kwargs)
-
-    def commit():
-        start = time.perf_counter()
-        try:
-            return original_commit()
-        finally:
-            events.append(("tx", "COMMIT", (time.perf_counter() - start) * 1000))
-
-    def rollback():
-        events.append(("tx", "ROLLBACK", 0.0))
-        return original_rollback()
-
-    conn.set_autocommit, conn.commit, conn.rollback = set_autocommit, commit, rollback
-    body = order_body(payload["skus"], f"X{tag}-1", f"3{tag}1", rng)
-    start = time.perf_counter()
-    with conn.execute_wrapper(wrapper):
-        _post(client, body, f"X{tag}-1")
-    wall = (time.perf_counter() - start) * 1000
+        events.append((kind, text, ms))
     _emit({"events": events, "wall_ms": wall})
+
+
+def internal_replay(payload: dict, n: int) -> None:
+    """The SQL of `n` in-process orders as pgbench scripts (one per order).
+
+    Each script is the statements one real order ran, its parameters written
+    in as literals except what must differ per transaction: the values
+    derived from the order's unique id (Idempotency-Key, external id, address,
+    phone, order number) become expressions of a random ``:k``, and the order
+    and customer ids, which the statement drawing the order id returns, are
+    taken from that statement with ``\\gset``. pgbench picks one script per
+    transaction, so the SKUs vary as in the load. Run with ``-M prepared``, as
+    the application's hot statements are prepared too."""
+    _django()
+    from django.db import connections
+
+    from sales.models import Order
+
+    conn = connections["default"]
+    rng = random.Random(11)
+    client = _test_client(payload["key"])
+    tag = f"{secrets.randbelow(10**6):06d}"
+    _post(client, order_body(payload["skus"], f"Y{tag}-0", f"4{tag}00", rng), f"Y{tag}-0")
+    scripts = []
+    for i in range(1, n + 1):
+        uid, phone = f"Y{tag}-{i}", f"4{tag}{i:02d}"
+        with _captured(conn) as captured:
+            reply = _post(client, order_body(payload["skus"], uid, phone, rng), uid)
+        order_id, customer_id = Order.objects.filter(number=reply["number"]).values_list(
+            "pk", "customer_id").get()
+        if min(order_id, customer_id) <= len(payload["skus"]):
+            # Small ids could be mistaken for SKU ids or quantities.
+            raise RuntimeError("replay needs order and customer ids above the SKU count; "
+                               "run it after the load")
+        tokens = {uid: "'X' || CAST(:k AS text)", phone: "'4' || CAST(:k AS text)",
+                  reply["number"]: "'R' || CAST(:k AS text)"}
+        ids = {order_id: "CAST(:g_nextval AS bigint)", customer_id: "CAST(:g_id AS bigint)"}
+        lines = ["\\set k random(1, 999999999999999)"]
+        for kind, sql, params, _ms in captured:
+            if kind == "tx":
+                lines.append(f"{sql};")
+                continue
+            text = _pgbench_sql(sql, params, tokens, ids)
+            lines.append(f"{text} \\gset g_" if "nextval(" in sql else f"{text};")
+        scripts.append("\n".join(lines) + "\n")
+    _emit({"scripts": scripts})
+
+
+def _pgbench_sql(sql: str, params, tokens: dict[str, str], ids: dict[int, str]) -> str:
+    """`sql` (psycopg %s placeholders) with `params` written in for pgbench."""
+    pieces = sql.replace("\n", " ").split("%s")
+    if len(pieces) - 1 != len(params or ()):
+        raise RuntimeError(f"cannot write the parameters into: {sql[:200]}")
+    out = [pieces[0].replace("%%", "%")]
+    for value, piece in zip(params or (), pieces[1:], strict=True):
+        out.append(_pgbench_value(value, tokens, ids))
+        out.append(piece.replace("%%", "%"))
+    return "".join(out)
+
+
+def _pgbench_value(value, tokens: dict[str, str], ids: dict[int, str]) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return ids.get(value, str(value))
+    if isinstance(value, float):
+        return repr(value)
+    if hasattr(value, "obj") and value.__class__.__name__ in ("Json", "Jsonb"):
+        value = json.dumps(value.obj, ensure_ascii=False, separators=(",", ":"))
+    elif hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = str(value)
+    parts = re.split("(" + "|".join(re.escape(t) for t in tokens) + ")", text)
+    out = []
+    for part in parts:
+        if part in tokens:
+            out.append(tokens[part])
+        elif part or len(parts) == 1:
+            # A colon before a letter would read as a pgbench variable: split
+            # the literal there (such a literal becomes text, not unknown).
+            out.extend("'" + piece.replace("'", "''") + "'"
+                       for piece in re.split(r"(?<=:)(?=[A-Za-z_\x80-\U0010ffff])", part))
+    return "(" + " || ".join(out) + ")" if len(out) > 1 else out[0]
 
 
 def _inline(sql: str, params) -> str:
@@ -444,18 +555,25 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, s
 
 
 async def _connection(cid: str, port: int, key: str, skus: list, phone_prefix: str,
-                      times: dict, result: dict, rng: random.Random) -> None:
+                      times: dict, result: dict, rng: random.Random, floor: bool) -> None:
+    """One keep-alive partner connection posting orders (or, with `floor`,
+    asking for a page that does not exist: Django's 404, the framework floor)."""
     reader = writer = None
     n = 0
     head = (f"POST {ORDERS_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             f"Authorization: Api-Key {key}\r\nContent-Type: application/json\r\n"
             "Connection: keep-alive\r\n")
+    floor_request = (f"GET {FLOOR_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                     "Connection: keep-alive\r\n\r\n").encode()
     while time.time() < times["stop"]:
         uid = f"{cid}-{n}"
-        body = json.dumps(order_body(skus, uid, f"{phone_prefix}{n:07d}", rng),
-                          ensure_ascii=False).encode()
-        request = (head + f"Idempotency-Key: {uid}\r\nContent-Length: {len(body)}\r\n\r\n"
-                   ).encode() + body
+        if floor:
+            request = floor_request
+        else:
+            body = json.dumps(order_body(skus, uid, f"{phone_prefix}{n:07d}", rng),
+                              ensure_ascii=False).encode()
+            request = (head + f"Idempotency-Key: {uid}\r\nContent-Length: {len(body)}"
+                       "\r\n\r\n").encode() + body
         n += 1
         started = time.perf_counter()
         try:
@@ -476,11 +594,11 @@ async def _connection(cid: str, port: int, key: str, skus: list, phone_prefix: s
             writer.close()
             reader = writer = None
         try:
-            data = json.loads(reply)
+            data = {} if floor else json.loads(reply)
         except ValueError:
             data = {}
         finished = time.time()
-        if status == 201 and data.get("status") == "confirmed":
+        if (status == 404) if floor else (status == 201 and data.get("status") == "confirmed"):
             if times["measure"] <= finished <= times["stop"]:
                 result["ok"] += 1
                 result["latencies"].append(elapsed * 1000)
@@ -496,7 +614,7 @@ async def _connection(cid: str, port: int, key: str, skus: list, phone_prefix: s
 
 
 def client_process(index: int, connections: int, port: int, key: str, skus: list,
-                   run_no: int, times: dict, queue) -> None:
+                   run_no: int, times: dict, queue, floor: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     result = {"ok": 0, "outside": 0, "latencies": [], "errors": Counter(), "samples": {}}
@@ -507,7 +625,7 @@ def client_process(index: int, connections: int, port: int, key: str, skus: list
         cpu_measure = None
         tasks = [asyncio.create_task(_connection(
             f"r{run_no}p{index}c{c}", port, key, skus, f"1{run_no:02d}{index:02d}{c:03d}",
-            times, result, rng)) for c in range(connections)]
+            times, result, rng, floor)) for c in range(connections)]
 
         async def mark() -> None:
             nonlocal cpu_measure
@@ -750,8 +868,10 @@ class Bench:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
 
-    def load(self, setup: dict, kind: str, workers: int, threads: int, seconds: float
-             ) -> dict:
+    def load(self, setup: dict, kind: str, workers: int, threads: int, seconds: float,
+             floor: bool = False) -> dict:
+        """A timed load on a fresh gunicorn: orders, or with `floor` GETs of a
+        page that does not exist (request handling alone)."""
         args = self.args
         self.run_no += 1
         wait_quiet(args.wait_quiet, args.quiet_threshold)
@@ -768,7 +888,7 @@ class Bench:
             queue = ctx.Queue()
             self.clients = [ctx.Process(target=client_process, daemon=True,
                                         args=(i, n, port, setup["key"], setup["skus"],
-                                              self.run_no, times, queue))
+                                              self.run_no, times, queue, floor))
                             for i, n in enumerate(spread)]
             for proc in self.clients:
                 proc.start()
@@ -822,33 +942,65 @@ class Bench:
             "db_per_order": db,
         }
 
+    def _pgbench_timed(self, options: list[str], db: str) -> tuple[str, dict[str, float]]:
+        """Run pgbench on `db`; its output and the cores used by that
+        database's backends, by pgbench and by the whole machine."""
+        args = self.args
+        conn = ["-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user]
+        cpu0, backends = cpu_snapshot([]), BackendCpu(db).start()
+        out = self.run(["pgbench", *options, *conn, db], env=dict(os.environ))
+        cpu1, postgres_cpu = cpu_snapshot([]), backends.stop()
+        window = cpu1["at"] - cpu0["at"]
+        cpu = {"postgres": postgres_cpu / window,
+               "pgbench": (cpu1["children"] - cpu0["children"]) / window,
+               "machine": (cpu1["busy"] - cpu0["busy"]) / window}
+        return out, cpu
+
+    @staticmethod
+    def _tps(out: str) -> float:
+        match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+        if match is None:
+            raise RuntimeError(f"cannot read pgbench's tps:\n{out[-3000:]}")
+        return float(match.group(1))
+
     def pgbench(self) -> float:
         args = self.args
         log(f"pgbench: initialising {PGBENCH_DB} (scale {args.pgbench_scale})")
         self.pg.recreate(PGBENCH_DB)
         self.dbs_created.append(PGBENCH_DB)
         conn = ["-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user]
-        env = dict(os.environ)
         self.run(["pgbench", "-i", "-q", "-s", str(args.pgbench_scale), *conn, PGBENCH_DB],
-                 env=env)
+                 env=dict(os.environ))
         wait_quiet(args.wait_quiet, args.quiet_threshold)
         log(f"pgbench: -c {args.pgbench_clients} -j 2 -T {args.seconds:g}")
-        cpu0, backends = cpu_snapshot([]), BackendCpu(PGBENCH_DB).start()
-        out = self.run(["pgbench", "-c", str(args.pgbench_clients), "-j", "2",
-                        "-T", str(int(args.seconds)), *conn, PGBENCH_DB], env=env)
-        cpu1, postgres_cpu = cpu_snapshot([]), backends.stop()
-        window = cpu1["at"] - cpu0["at"]
-        self.pgbench_cpu = {
-            "postgres": postgres_cpu / window,
-            "pgbench": (cpu1["children"] - cpu0["children"]) / window,
-            "machine": (cpu1["busy"] - cpu0["busy"]) / window,
-        }
-        match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
-        if match is None:
-            raise RuntimeError(f"cannot read pgbench's tps:\n{out}")
+        out, self.pgbench_cpu = self._pgbench_timed(
+            ["-c", str(args.pgbench_clients), "-j", "2", "-T", str(int(args.seconds))],
+            PGBENCH_DB)
         latency = re.search(r"latency average = ([0-9.]+) ms", out)
         self.pgbench_latency = float(latency.group(1)) if latency else float("nan")
-        return float(match.group(1))
+        return self._tps(out)
+
+    def replay(self, setup: dict) -> dict:
+        """The SQL of real orders replayed by pgbench, no Python in the loop:
+        what PostgreSQL alone can do with this work on this machine."""
+        args = self.args
+        log(f"floor: the SQL of {REPLAY_ORDERS} orders replayed by pgbench -M prepared, "
+            f"-c {args.clients} -j 2 -T {args.seconds:g}")
+        scripts = self.internal("replay", setup["payload_file"], str(REPLAY_ORDERS))["scripts"]
+        folder = Path(tempfile.mkdtemp(prefix="rongtong_replay_"))
+        try:
+            files = []
+            for i, text in enumerate(scripts):
+                path = folder / f"order{i:02d}.sql"
+                path.write_text(text)
+                files += ["-f", str(path)]
+            wait_quiet(args.wait_quiet, args.quiet_threshold)
+            out, cpu = self._pgbench_timed(
+                ["-n", "-M", "prepared", "-c", str(args.clients), "-j", "2",
+                 "-T", str(int(args.seconds)), *files], BENCH_DB)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return {"tps": self._tps(out), **cpu}
 
     def cleanup(self) -> None:
         for proc in self.clients:
@@ -951,6 +1103,34 @@ def print_load(result: dict, clients: int) -> None:
         print(f"    error ×{count}: {kind}\n      {result['samples'].get(kind, '')[:200]}")
 
 
+def print_floors(floors: dict, main: dict, tps: float | None) -> None:
+    """What the machine does with no application in the way, and what the
+    ratio target leaves for the application."""
+    sql, web = floors["sql"], floors["framework"]
+    sql_pg = sql["postgres"] / sql["tps"] * 1000 if sql["tps"] else float("nan")
+    sql_client = sql["pgbench"] / sql["tps"] * 1000 if sql["tps"] else float("nan")
+    web_cost, _ceiling, _other = cpu_per_order(web)
+    order_cost, _ceiling, _other = cpu_per_order(main)
+    print("  floors (same machine, same number of clients):")
+    print(f"    orders' SQL alone {sql['tps']:8.1f}   orders/s, pgbench -M prepared replaying "
+          f"{REPLAY_ORDERS} captured orders; CPU ms per order: postgres {sql_pg:.2f}, "
+          f"pgbench {sql_client:.2f}")
+    print(f"    Django 404 alone  {web['orders_per_s']:8.1f}   requests/s; CPU ms per request: "
+          f"gunicorn {web_cost['cpu_app']:.2f}, load generator {web_cost['cpu_client']:.2f}"
+          + (f"; {web['errors']} errors" if web["errors"] else ""))
+    if tps:
+        print(f"    ratio with no Python at all: {sql['tps'] / tps:.3f} (the orders' SQL alone "
+              "against TPC-B)")
+        need = TARGET_RATIO * tps
+        budget = main["cpu_capacity"] * 1000 / need
+        left = budget - order_cost["cpu_postgres"] - order_cost["cpu_client"]
+        print(f"    ratio {TARGET_RATIO:g} = {need:.0f} orders/s = {budget:.2f} CPU ms per order "
+              f"in all; less postgres ({order_cost['cpu_postgres']:.2f}) and the load generator "
+              f"({order_cost['cpu_client']:.2f}) leaves {left:.2f} ms for gunicorn, which "
+              f"spends {web_cost['cpu_app']:.2f} on a 404 and {order_cost['cpu_app']:.2f} on "
+              "an order")
+
+
 def print_profile(profile: dict) -> None:
     print(f"\nProfile of {profile['n']} in-process orders (Django test client, bench DB):")
     python = profile["wall_ms_per_order"] - profile["db_ms_per_order"]
@@ -998,6 +1178,9 @@ def main() -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="cProfile N in-process orders after the load")
     parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument("--floors", action="store_true",
+                        help="also measure the floors: the orders' SQL replayed by pgbench "
+                             "with no Python, and Django's 404 under the same gunicorn")
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument("--pgbench-clients", type=int, default=16)
     parser.add_argument("--pgbench-scale", type=int, default=10)
@@ -1020,6 +1203,8 @@ def main() -> int:
             internal_setup(int(rest[0]))
         elif what == "explain":
             internal_explain(json.loads(Path(rest[0]).read_text()))
+        elif what == "replay":
+            internal_replay(json.loads(Path(rest[0]).read_text()), int(rest[1]))
         elif what == "profile":
             internal_profile(json.loads(Path(rest[0]).read_text()), int(rest[1]),
                              int(rest[2]))
@@ -1080,6 +1265,13 @@ def run(bench: Bench, args: argparse.Namespace) -> int:
         profile = bench.internal("profile", setup["payload_file"], str(args.profile),
                                  str(args.profile_top))
 
+    floors = None
+    if args.floors:
+        log("floor: Django's 404 under the same gunicorn and clients")
+        floors = {"framework": bench.load(setup, kind, workers, threads, args.seconds,
+                                          floor=True),
+                  "sql": bench.replay(setup)}
+
     tps = None
     if not args.no_pgbench:
         tps = bench.pgbench()
@@ -1121,6 +1313,8 @@ def run(bench: Bench, args: argparse.Namespace) -> int:
         pg_other = max(0.0, cpu["machine"] - cpu["postgres"] - cpu["pgbench"])
         print(f"  pgbench CPU (cores) postgres {cpu['postgres']:.2f}, pgbench {cpu['pgbench']:.2f}"
               f", other processes {pg_other:.2f}")
+    if floors:
+        print_floors(floors, r, tps)
     print("=" * 72)
     sys.stdout.flush()
     return 0
