@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.money import MoneyField
 from delivery.enums import (
@@ -674,7 +675,7 @@ class ShipmentEvent(models.Model):
                                  related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=ShipmentEventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    location = models.CharField(_("location"), max_length=100, blank=True)
+    location = models.CharField(pgettext_lazy("place of a tracking event", "location"), max_length=100, blank=True)
     description = models.CharField(_("description"), max_length=255, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=EventSource.choices)
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
