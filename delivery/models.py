@@ -675,7 +675,8 @@ class ShipmentEvent(models.Model):
                                  related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=ShipmentEventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    location = models.CharField(pgettext_lazy("place of a tracking event", "location"), max_length=100, blank=True)
+    location = models.CharField(pgettext_lazy("place of a tracking event", "location"),
+                                max_length=100, blank=True)
     description = models.CharField(_("description"), max_length=255, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=EventSource.choices)
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
