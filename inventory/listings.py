@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf, StrIndex
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,7 +39,8 @@ from inventory.models import Category, CategoryAttribute, Product, ProductImage,
 MIN_IMAGES = 6
 
 CHECKS = {
-    "images": gettext_lazy("At least %(n)d images") % {"n": MIN_IMAGES},
+    # `lazy % values` would translate once, at import, in the default language.
+    "images": lazy(lambda: _("At least %(n)d images") % {"n": MIN_IMAGES}, str)(),
     "keyword_in_title": gettext_lazy("A keyword in the title"),
     "attributes": gettext_lazy("A category and all its required attributes"),
     "price": gettext_lazy("A price on every SKU"),
@@ -90,9 +92,10 @@ def category_required_attributes(category: Category | None) -> list[str]:
     if category is None:
         return []
     ancestors = category_ancestor_paths(category.path)
-    return list(CategoryAttribute.objects.filter(category__path__in=ancestors, is_required=True)
-                .order_by("category__path", "position", "name")
-                .values_list("name", flat=True).distinct())
+    # In order, once each (DISTINCT would also compare the ORDER BY columns).
+    return list(dict.fromkeys(
+        CategoryAttribute.objects.filter(category__path__in=ancestors, is_required=True)
+        .order_by("category__path", "position", "name").values_list("name", flat=True)))
 
 
 def category_ancestor_paths(path: str) -> list[str]:

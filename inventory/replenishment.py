@@ -340,8 +340,7 @@ def inventory_alerts_run(*, now=None) -> dict[str, int]:
                   .update(status=AlertStatus.CLOSED, closed_at=now, checked_at=now,
                           available=_available()))
         escalated = (open_alerts.filter(kind=AlertKind.LOW_STOCK)
-                     .filter(LessThanOrEqual(_available(), 0))
-                     .update(kind=AlertKind.OUT_OF_STOCK))
+                     .filter(LessThanOrEqual(_available(), 0)).count())  # kind set below
         policy_rop = Subquery(StockPolicy.objects.filter(sku_id=OuterRef("sku_id"),
                                                          location_id=OuterRef("location_id"))
                               .values("reorder_point")[:1])

@@ -25,6 +25,7 @@ from inventory.locks import stock_levels_lock
 from inventory.models import Location, Sku, StockLevel, StockMovement
 
 STATES = ("on_hand", "reserved", "in_transit", "returned", "quarantine")
+MAX_UNITS = 1_000_000  # the most units one line, count or adjustment the screens accept
 
 # kind → {state: sign}: the states a movement of that kind may change.
 KIND_STATES: dict[str, dict[str, int]] = {

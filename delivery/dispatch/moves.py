@@ -121,6 +121,8 @@ def delivery_move(*, delivery: Delivery, courier: Courier, position: int, actor,
             owner = owner or Courier.objects.get(pk=old_courier)
             _recompute_etas(zone, owner, routed, now)
         changed += routed
+    for d in changed:
+        d.updated_at = now  # bulk_update does not run auto_now
     Delivery.objects.bulk_update(changed, ["courier", "vehicle", "sequence", "eta", "updated_at"])
     kind = DeliveryEventKind.REASSIGNED if moving else DeliveryEventKind.RESEQUENCED
     DeliveryEvent.objects.create(

@@ -19,6 +19,7 @@ from unfold.widgets import UnfoldAdminFileFieldWidget
 from core.errors import DomainError
 from inventory.admin.base import dialog, htmx_redirect, run_each
 from inventory.enums import PurchaseStatus, StocktakeStatus, TransferStatus
+from inventory.imports import StrictIntegerWidget
 from inventory.models import (
     PurchaseRequest,
     PurchaseRequestLine,
@@ -32,6 +33,7 @@ from inventory.replenishment import (
     purchase_request_order,
     purchase_request_receive,
 )
+from inventory.services import MAX_UNITS
 from inventory.stocktake import (
     stocktake_approve,
     stocktake_cancel,
@@ -300,10 +302,9 @@ def parse_counts(upload, stocktake: Stocktake) -> tuple[dict[int, int], list[dic
         if code not in on_sheet:
             errors.append(gettext("Not on this count sheet."))
         try:
-            value = float(text)
-            if value != int(value) or value < 0:
+            count = StrictIntegerWidget().clean(text)
+            if count is None or not 0 <= count <= MAX_UNITS:
                 raise ValueError
-            count = int(value)
         except ValueError:
             errors.append(gettext("Enter a whole number, zero or more."))
             count = None

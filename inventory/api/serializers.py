@@ -4,9 +4,9 @@ from rest_framework import serializers
 from core.api.fields import Text
 from inventory.listings import CHECKS
 from inventory.models import Product, ReplenishmentSuggestion, StockAlert
+from inventory.services import MAX_UNITS
 
 MAX_COUNT_LINES = 5000
-MAX_UNITS = 1_000_000
 
 
 class ListingOut(serializers.ModelSerializer):

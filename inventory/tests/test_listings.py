@@ -174,3 +174,18 @@ def test_category_admin_refuses_a_cycle(store_client):
 
 def test_stocked_sku_helper_still_works(warehouse):
     assert stocked_sku(location=warehouse, quantity=1).levels.get().on_hand == 1
+
+
+def test_check_labels_follow_the_active_language():
+    from inventory.listings import CHECKS
+
+    with translation.override("en"):
+        assert str(CHECKS["images"]) == "At least 6 images"
+    with translation.override("zh-hans"):
+        assert str(CHECKS["images"]) == "至少 6 张图片"
+
+
+def test_an_attribute_required_twice_up_the_tree_is_listed_once():
+    root = category("shoes", "鞋", required=("材质",))
+    child = category("boots", "靴", root, required=("材质", "筒高"))
+    assert category_required_attributes(child) == ["材质", "筒高"]

@@ -308,3 +308,17 @@ def test_freeze_waits_for_a_sale_in_flight(warehouse):
     seller.join(timeout=10)
     counter.join(timeout=10)
     assert frozen["book"] == 8
+
+
+def test_import_counts_refuses_infinite_huge_and_fractional_counts(warehouse, store_client):
+    stocked_sku(location=warehouse, quantity=10, code="A")
+    stocked_sku(location=warehouse, quantity=5, code="B")
+    stocked_sku(location=warehouse, quantity=5, code="C")
+    stocked_sku(location=warehouse, quantity=5, code="D")
+    sheet = stocktake_start(location=warehouse)
+    url = f"/admin/inventory/stocktake/{sheet.pk}/import-counts/"
+    upload = SimpleUploadedFile("counts.csv", b"sku,counted\nA,inf\nB,1e400\nC,2.5\nD,3.0\n")
+    response = store_client.post(url, {"file": upload})
+    assert response.status_code == 400
+    assert [bool(r["errors"]) for r in response.context["rows"]] == [True, True, True, False]
+    assert not sheet.lines.filter(counted_quantity__isnull=False).exists()
