@@ -309,15 +309,17 @@ def internal_replay(payload: dict, n: int) -> None:
     _django()
     from django.db import connections
 
-    from sales.models import Order
+    from sales.models import Customer, Order
 
     conn = connections["default"]
     # The ids are told apart by value, so keep customer ids far from order
     # ids (both grow by one per order in the bench database).
     with conn.cursor() as cursor:
-        cursor.execute("SELECT setval(pg_get_serial_sequence('sales_customer', 'id'), "
-                       "GREATEST(nextval(pg_get_serial_sequence('sales_customer', 'id')), "
-                       "nextval(pg_get_serial_sequence('sales_order', 'id'))) + 1000000)")
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                       "GREATEST(nextval(pg_get_serial_sequence(%s, 'id')), "
+                       "nextval(pg_get_serial_sequence(%s, 'id'))) + 1000000)",
+                       [Customer._meta.db_table, Customer._meta.db_table,
+                        Order._meta.db_table])
     rng = random.Random(11)
     client = _test_client(payload["key"])
     tag = f"{secrets.randbelow(10**6):06d}"
@@ -337,6 +339,9 @@ def internal_replay(payload: dict, n: int) -> None:
                   reply["number"]: "'R' || CAST(:k AS text)"}
         ids = {order_id: "CAST(:g_nextval AS bigint)", customer_id: "CAST(:g_id AS bigint)"}
         lines = ["\\set k random(1, 999999999999999)"]
+        if sum("nextval(" in sql for kind, sql, _p, _ms in captured if kind == "sql") != 1:
+            raise RuntimeError("replay expects one statement drawing the order id (nextval); "
+                               "the intake's SQL changed, so update internal_replay")
         for kind, sql, params, _ms in captured:
             if kind == "tx":
                 lines.append(f"{sql};")

@@ -116,11 +116,6 @@ def run_each(model_admin, request, objects, call, done_message) -> int:
     return done
 
 
-class ReasonForm(BaseDialogForm):
-    reason = forms.CharField(label=_("Reason"), max_length=255, required=False,
-                             widget=UnfoldAdminTextInputWidget)
-
-
 def _back(model_admin, object_id):
     from django.http import HttpResponse
 

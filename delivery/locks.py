@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from delivery.models import Carrier, Courier, Delivery, Equipment, Shipment, Vehicle, Zone
+from delivery.models import Courier, Delivery, Equipment, Shipment, Vehicle, Zone
 from sales.models import Order
 
 # Namespace (first key) of the delivery app's advisory locks.
@@ -64,10 +64,6 @@ def equipment_lock(*, equipment_id: int) -> Equipment:
 def shipment_lock(*, shipment_id: int) -> Shipment:
     return Shipment.objects.select_for_update(of=("self",)).select_related(
         "order", "order__customer", "carrier").get(pk=shipment_id)
-
-
-def carrier_get(*, carrier_id: int) -> Carrier:
-    return Carrier.objects.get(pk=carrier_id)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ Numbers that ops may tune are read from settings when present
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -214,3 +215,8 @@ def carrier_rank(candidates: list[CarrierCandidate]) -> list[CarrierOption]:
             loss_rate=record.loss_rate, complaint_rate=record.complaint_rate,
             late_rate=record.late_rate, score=score, reasons=reasons))
     return sorted(options, key=lambda o: (o.score, o.price, o.code))
+
+
+def handover_code_new() -> str:
+    """The six-digit code the customer tells the courier at the door."""
+    return f"{secrets.randbelow(10**6):06d}"

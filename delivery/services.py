@@ -85,6 +85,12 @@ def _user(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
+def _alerts_resolve(*keys: str) -> int:
+    """Close the open fleet alerts with these keys; how many were open."""
+    return FleetAlert.objects.filter(key__in=keys, resolved_at__isnull=True).update(
+        resolved_at=timezone.now())
+
+
 def _fleet_event(*, kind: str, actor, courier=None, vehicle=None, equipment=None,
                  from_status: str = "", to_status: str = "", reason: str = "",
                  data: dict | None = None) -> FleetEvent:
@@ -209,8 +215,7 @@ def training_record_complete(*, record: TrainingRecord, passed: bool, actor,
     if next_due is not None:
         TrainingRecord.objects.create(courier_id=record.courier_id, course=course,
                                       due_on=next_due)
-    FleetAlert.objects.filter(key=f"{AlertKind.TRAINING_OVERDUE}:{record.pk}",
-                              resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _alerts_resolve(f"{AlertKind.TRAINING_OVERDUE}:{record.pk}")
     _fleet_event(kind="training", courier=record.courier, actor=actor, to_status=to_status,
                  data={"record": record.pk, "course": course.code, "score": score})
     audit_record(actor=actor, action=f"training.{to_status}", target=record,
@@ -259,8 +264,7 @@ def vehicle_maintenance_record(*, vehicle: Vehicle, performed_on: date, odometer
     vehicle_due_fields(vehicle)
     vehicle.save(update_fields=["last_maintenance_on", "last_maintenance_km", "odometer_km",
                                 "maintenance_due_on", "maintenance_due_km"])
-    FleetAlert.objects.filter(key=f"{AlertKind.MAINTENANCE_DUE}:{vehicle.pk}",
-                              resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _alerts_resolve(f"{AlertKind.MAINTENANCE_DUE}:{vehicle.pk}")
     _fleet_event(kind="maintenance", vehicle=vehicle, actor=actor, reason=description,
                  data={"odometer_km": odometer_km, "cost": str(record.cost)})
     audit_record(actor=actor, action="vehicle.maintenance", target=vehicle, reason=description,
@@ -295,8 +299,7 @@ def vehicle_insurance_renew(*, vehicle: Vehicle, policy_no: str, expires_on: dat
     vehicle.insurance_expires_on = expires_on
     vehicle.insurer = insurer or vehicle.insurer
     vehicle.save(update_fields=["insurance_policy_no", "insurance_expires_on", "insurer"])
-    FleetAlert.objects.filter(key=f"{AlertKind.INSURANCE_EXPIRING}:{vehicle.pk}",
-                              resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _alerts_resolve(f"{AlertKind.INSURANCE_EXPIRING}:{vehicle.pk}")
     audit_record(actor=actor, action="vehicle.insurance", target=vehicle,
                  data={"old": list(old), "policy": policy_no, "expires_on": expires_on.isoformat()})
     return vehicle
@@ -340,9 +343,8 @@ def equipment_check_record(*, equipment: Equipment, passed: bool, actor,
     equipment.next_check_due_on = checked_on + timedelta(days=equipment.check_interval_days)
     equipment.save(update_fields=["status", "last_checked_on", "next_check_due_on"])
     if passed:
-        FleetAlert.objects.filter(key__in=[f"{AlertKind.EQUIPMENT_FAILED}:{equipment.pk}",
-                                           f"{AlertKind.EQUIPMENT_CHECK_DUE}:{equipment.pk}"],
-                                  resolved_at__isnull=True).update(resolved_at=timezone.now())
+        _alerts_resolve(f"{AlertKind.EQUIPMENT_FAILED}:{equipment.pk}",
+                        f"{AlertKind.EQUIPMENT_CHECK_DUE}:{equipment.pk}")
     _fleet_event(kind="check", equipment=equipment, actor=actor, from_status=old,
                  to_status=equipment.status, reason=notes)
     audit_record(actor=actor, action="equipment.check", target=equipment, reason=notes,
@@ -411,8 +413,7 @@ def fleet_alerts_refresh(*, today: date | None = None) -> dict[str, int]:
                         .filter(resolved_at__isnull=True).values_list("key", flat=True))
         stale = open_keys - set(wanted)
         if stale:
-            resolved = FleetAlert.objects.filter(key__in=stale, resolved_at__isnull=True).update(
-                resolved_at=timezone.now())
+            resolved = _alerts_resolve(*stale)
         new = [FleetAlert(key=key, message=str(spec.pop("message"))[:255], **spec)
                for key, spec in sorted(wanted.items()) if key not in open_keys]
         FleetAlert.objects.bulk_create(new)
@@ -565,7 +566,7 @@ def delivery_handover_reset(*, delivery: Delivery, actor, reason: str = "") -> D
     if delivery.status not in (DeliveryStatus.ASSIGNED, DeliveryStatus.PICKED_UP):
         raise InvalidTransition(_("The delivery is closed."),
                                 code=DeliveryErrorCode.INVALID_TRANSITION)
-    delivery.handover_code = f"{secrets.randbelow(10**6):06d}"
+    delivery.handover_code = policy.handover_code_new()
     delivery.handover_attempts = 0
     delivery.save(update_fields=["handover_code", "handover_attempts", "updated_at"])
     handover_code_notification(delivery=delivery)

@@ -182,10 +182,6 @@ def products_with_listing_checks(qs: QuerySet[Product] | None = None) -> QuerySe
     )
 
 
-def products_incomplete(qs: QuerySet[Product] | None = None) -> QuerySet[Product]:
-    return products_with_listing_checks(qs).filter(listing_complete=False)
-
-
 # --- writes ------------------------------------------------------------------------------
 
 def _category_path(parent: Category | None, code: str) -> str:

@@ -66,10 +66,6 @@ def order_timeline(*, order: Order) -> QuerySet[OrderEvent]:
     return order.events.order_by("created_at", "pk")
 
 
-def orders_to_address_since(*, district: str, line1: str, since) -> int:
-    return Order.objects.filter(district=district, line1=line1, created_at__gte=since).count()
-
-
 def orders_past_review_deadline(*, now=None) -> QuerySet[Order]:
     now = now or timezone.now()
     return Order.objects.filter(

@@ -63,7 +63,6 @@ class StopIn:
 @dataclass(frozen=True)
 class CourierIn:
     courier_id: int
-    vehicle_id: int | None
     capacity_kg: int
     capacity_l: int
     shift_start: datetime
@@ -78,7 +77,6 @@ class Problem:
     vehicles: list[Vehicle]
     warm_start: Plan | None
     now: datetime
-    xy: dict[str, tuple[float, float]]
 
 
 @dataclass
@@ -111,7 +109,6 @@ def build_problem(*, centre: tuple[float, float], depot_at: tuple[float, float],
     clat, clng = centre
     dx, dy = project(depot_at[0], depot_at[1], centre_lat=clat, centre_lng=clng)
     depot = Depot(x=dx, y=dy)
-    xy: dict[str, tuple[float, float]] = {}
     planner_stops = []
     pinned_units: dict[int, int] = {}
     # Volume folded into the one load dimension: a litre counts as many load
@@ -126,7 +123,6 @@ def build_problem(*, centre: tuple[float, float], depot_at: tuple[float, float],
         else:
             x, y = project(stop.lat, stop.lng, centre_lat=clat, centre_lng=clng)
         key = stop_key(stop.order_id)
-        xy[key] = (x, y)
         early = _seconds(stop.promised_start, now)
         late = max(early, _seconds(stop.promised_end, now))
         units = max(policy.load_units(stop.weight_grams), math.ceil(stop.volume_l * per_litre))
@@ -155,7 +151,7 @@ def build_problem(*, centre: tuple[float, float], depot_at: tuple[float, float],
     if routes:
         warm = Plan(routes=routes, distance=0, feasible=True, unassigned=[], etas={}, loads={})
     return Problem(depot=depot, stops=planner_stops, vehicles=vehicles, warm_start=warm,
-                   now=now, xy=xy)
+                   now=now)
 
 
 def read_plan(*, plan: Plan, problem: Problem, stops: list[StopIn],

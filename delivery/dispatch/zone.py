@@ -34,7 +34,6 @@ dispatched frees their assigned stops for the others.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 import traceback
 from dataclasses import dataclass
@@ -96,7 +95,7 @@ def _shift(courier: Courier, now: datetime) -> tuple[datetime, datetime]:
 def _courier_in(courier: Courier, now: datetime, *, may_take_new: bool) -> CourierIn:
     start, end = _shift(courier, now)
     vehicle = courier.vehicle
-    return CourierIn(courier_id=courier.pk, vehicle_id=vehicle.pk if vehicle else None,
+    return CourierIn(courier_id=courier.pk,
                      capacity_kg=vehicle.capacity_weight_kg if vehicle else 0,
                      capacity_l=vehicle.capacity_volume_l if vehicle else 0,
                      shift_start=start, shift_end=end, may_take_new=may_take_new)
@@ -294,7 +293,7 @@ def plan_write(snapshot: Snapshot, result: PlanOut) -> dict[str, int]:
                     sequence=sequence, eta=eta, promised_start=stop.promised_start,
                     promised_end=stop.promised_end, weight_grams=stop.weight_grams,
                     volume_l=stop.volume_l, items=stop.items,
-                    handover_code=f"{secrets.randbelow(10**6):06d}", assigned_at=now)
+                    handover_code=policy.handover_code_new(), assigned_at=now)
                 created.append(delivery)
         dropped = [d for pk, d in current.items()
                    if pk not in placed and d.status == DeliveryStatus.ASSIGNED]

@@ -64,7 +64,6 @@ class DocumentAdmin(ModelAdmin):
     """Shared by the three documents: a status label, no deletion, actions
     that report the services' refusals instead of failing."""
 
-    change_view_name = ""
 
     def has_delete_permission(self, request, obj=None):
         return False

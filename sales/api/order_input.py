@@ -17,7 +17,7 @@ from decimal import Decimal
 from rest_framework.exceptions import ValidationError
 
 from core.api.reuse import declared_field, validated
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import FEN, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from inventory.selectors import skus_for_order
 from sales.api.serializers import (
     MAX_LINES,
@@ -35,7 +35,6 @@ _WHOLE = MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES
 _MONEY = re.compile(rf"[0-9]{{1,{_WHOLE}}}(?:\.[0-9]{{1,{MONEY_DECIMAL_PLACES}}})?")
 _DEGREES = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,6})?")
 _PHONE = re.compile(PHONE_PATTERN)
-_CENT = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
 _MICRO = Decimal("0.000001")
 _FULFILMENT = frozenset(Fulfilment.values)
 _PRIORITY = frozenset(Priority.values)
@@ -76,7 +75,7 @@ def _text(value, max_length: int, *, blank: bool = False) -> str:
 def _money(value) -> Decimal:
     if type(value) is not str or not _MONEY.fullmatch(value):
         raise _Refer
-    return Decimal(value).quantize(_CENT)
+    return Decimal(value).quantize(FEN)
 
 
 def _degrees(value, limit: int) -> Decimal | None:

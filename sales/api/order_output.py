@@ -9,13 +9,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.money import FEN
 from sales.enums import OrderStatus
-
-_CENT = Decimal("0.01")
 
 
 def _money(value) -> str | None:
-    return None if value is None else f"{Decimal(value).quantize(_CENT):f}"
+    return None if value is None else f"{Decimal(value).quantize(FEN):f}"
 
 
 def _time(value) -> str | None:
